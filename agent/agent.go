@@ -1,0 +1,158 @@
+// Package agent is the contract between the session layer and one kind of
+// coding agent. An Adapter knows how to find, describe and start its agent;
+// a Conn is the native side of one of our sessions. Events leave an adapter
+// only through its Sink, as Drafts: the session stamps them (sequence, ids,
+// time), fills the gaps the schema promises and stores them, once, for every
+// agent. Adapters know nothing of HTTP.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// Info describes an agent kind.
+type Info struct {
+	ID           string
+	Name         string
+	Capabilities schema.AgentCapabilities
+	// NativeTurns is true when the agent itself reports turn.started (with
+	// its own turn id); otherwise the session emits turn.started when a
+	// message is sent. turn.ended always comes from the adapter.
+	NativeTurns bool
+	// CredentialProviders lists the credential slots the agent can use
+	// ("anthropic", "openai"); credentialsAvailable is true when any is set.
+	CredentialProviders []string
+}
+
+// InstallStatus says whether and where an agent's binary is available.
+type InstallStatus struct {
+	Installed bool
+	Version   string
+	Path      string
+	// Server is set for agents that share one process across sessions.
+	Server *schema.ServerStatusInfo
+}
+
+// Mode is an agent mode (build, plan, ...).
+type Mode = schema.AgentModeInfo
+
+// ModelList is an agent's models and default.
+type ModelList = schema.AgentModelsResponse
+
+// Spec is what an adapter needs to open a session.
+type Spec struct {
+	SessionID      string
+	AgentMode      string
+	PermissionMode string
+	Model          string
+	Variant        string
+	// Dir is the agent's working directory (absolute).
+	Dir string
+	// Env is added to the agent process's environment (KEY=VALUE).
+	Env []string
+	// NativeSessionID resumes an earlier native session when set.
+	NativeSessionID string
+	MCP             map[string]schema.McpServerConfig
+}
+
+// Prompt is one user message.
+type Prompt struct {
+	Text        string
+	Attachments []schema.MessageAttachment
+}
+
+// ReplyKind says what a Reply answers.
+type ReplyKind int
+
+// Reply kinds.
+const (
+	ReplyPermission ReplyKind = iota + 1
+	ReplyQuestion
+)
+
+// Reply answers a pending permission request or question, by its native id.
+type Reply struct {
+	Kind ReplyKind
+	ID   string
+	// Permission is set for permission replies.
+	Permission schema.PermissionReply
+	// Answers is set for answered questions; Reject for rejected ones.
+	Answers [][]string
+	Reject  bool
+	// Permission and Question carry the request being answered.
+	PermissionRequest *schema.PermissionEventData
+	QuestionRequest   *schema.QuestionEventData
+}
+
+// Adapter is one agent kind, registered at start-up.
+type Adapter interface {
+	Info() Info
+	Status(ctx context.Context) (InstallStatus, error)
+	Modes(ctx context.Context) ([]Mode, error)
+	Models(ctx context.Context) (ModelList, error)
+	// Open starts the native side of a session. It may emit drafts before it
+	// returns; the session holds them until its own session.started is out.
+	Open(ctx context.Context, spec Spec, sink Sink) (Conn, error)
+}
+
+// Conn is the native side of one session.
+type Conn interface {
+	// Send starts a turn; it returns once the agent accepted the message.
+	Send(ctx context.Context, p Prompt) error
+	// Answer forwards a permission or question reply to the agent.
+	Answer(ctx context.Context, r Reply) error
+	// Interrupt stops the running turn and keeps the session.
+	Interrupt(ctx context.Context) error
+	// Close ends the session; no process of it survives. It is called once.
+	Close(ctx context.Context) error
+}
+
+// Sink receives an adapter's events. Emit never blocks on a client.
+type Sink interface {
+	Emit(d Draft)
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(Draft)
+
+// Emit calls f(d).
+func (f SinkFunc) Emit(d Draft) { f(d) }
+
+// Draft is an event without identity. Items and deltas refer to items by
+// their native ids (Item.NativeItemID, Item.ParentID as a native id,
+// ItemDeltaData.NativeItemID); the session maps them to stable item ids.
+type Draft struct {
+	Type      schema.EventType
+	Data      schema.EventData
+	Raw       json.RawMessage
+	Synthetic bool
+	// NativeSessionID is adopted by the session when it has none yet.
+	NativeSessionID string
+}
+
+// Error kinds an adapter may return; the server maps them to problem types.
+var (
+	ErrNotInstalled    = errors.New("agent not installed")
+	ErrModeUnsupported = errors.New("mode not supported")
+	ErrInvalidRequest  = errors.New("invalid request")
+	ErrStream          = errors.New("stream error")
+	ErrProcessExited   = errors.New("agent process exited")
+)
+
+// Errorf wraps kind with a message: errors.Is(err, kind) holds.
+func Errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }
