@@ -27,6 +27,10 @@ type Info struct {
 	// CredentialProviders lists the credential slots the agent can use
 	// ("anthropic", "openai"); credentialsAvailable is true when any is set.
 	CredentialProviders []string
+	// PermissionModes lists the permission modes the agent supports (default,
+	// plan, bypass, acceptEdits). An unsupported acceptEdits falls back to
+	// default; any other unsupported mode is refused with mode_not_supported.
+	PermissionModes []string
 }
 
 // InstallStatus says whether and where an agent's binary is available.

@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+	"github.com/sandbox-agent/sandbox-agent/session"
+)
+
+// rawQuery accepts both spellings of the include-raw flag.
+type rawQuery struct {
+	IncludeRaw      bool `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
+	IncludeRawCamel bool `query:"includeRaw" doc:"Alias of include_raw."`
+}
+
+func (q rawQuery) raw() bool { return q.IncludeRaw || q.IncludeRawCamel }
+
+type eventsIn struct {
+	sessionPath
+	rawQuery
+	Offset uint64 `query:"offset" doc:"Return events with sequence greater than this (exclusive)."`
+	Limit  uint64 `query:"limit" doc:"Return at most this many events; hasMore tells whether more exist."`
+	// hasLimit is set by Resolve: an absent limit means no limit.
+	hasLimit bool
+}
+
+// Resolve notes whether limit was given at all (0 is a valid limit).
+func (in *eventsIn) Resolve(ctx huma.Context) []error {
+	u := ctx.URL()
+	in.hasLimit = u.Query().Has("limit")
+	return nil
+}
+
+type eventsOut struct{ Body schema.EventsResponse }
+
+type sseIn struct {
+	sessionPath
+	rawQuery
+	Offset      uint64 `query:"offset" doc:"Replay events with sequence greater than this, then stream live ones."`
+	LastEventID string `header:"Last-Event-ID" doc:"Resume after this sequence (set by EventSource on reconnect); wins over offset."`
+}
+
+type streamIn struct {
+	sessionPath
+	rawQuery
+	Body schema.MessageRequest
+}
+
+// streamEnd lists the event types after which a turn stream closes.
+var streamEnd = map[schema.EventType]bool{
+	schema.EventTurnEnded: true, schema.EventSessionEnded: true, schema.EventError: true,
+	schema.EventAgentUnparsed: true, schema.EventPermissionRequested: true, schema.EventQuestionRequested: true,
+}
+
+func sseResponses(desc string) map[string]*huma.Response {
+	return map[string]*huma.Response{
+		"200": {Description: desc, Content: map[string]*huma.MediaType{
+			"text/event-stream": {Schema: &huma.Schema{Ref: "#/components/schemas/UniversalEvent"}},
+		}},
+	}
+}
+
+func (s *Server) registerEvents() {
+	ev := op("getEvents", http.MethodGet, "/v1/sessions/{session_id}/events", "Page through a session's events", "events")
+	ev.Errors = []int{400, 404}
+	huma.Register(s.api, ev, wrap(s, func(ctx context.Context, in *eventsIn) (*eventsOut, error) {
+		sess, err := s.cfg.Manager.Get(in.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		limit := -1
+		if in.hasLimit {
+			limit = int(min(in.Limit, 1<<31))
+		}
+		evs, more, err := sess.Events(ctx, in.Offset, limit)
+		if err != nil {
+			return nil, err
+		}
+		if !in.raw() {
+			for i := range evs {
+				evs[i].Raw = nil
+			}
+		}
+		return &eventsOut{Body: schema.EventsResponse{Events: evs, HasMore: more}}, nil
+	}))
+
+	sse := op("getEventsSse", http.MethodGet, "/v1/sessions/{session_id}/events/sse", "Replay then stream a session's events (SSE; id = sequence)", "events")
+	sse.Errors = []int{400, 404}
+	sse.Responses = sseResponses("Server-sent events: `id: <sequence>` and `data: <UniversalEvent JSON>` per event; `: keep-alive` comments every 15 s. Never closes on its own.")
+	huma.Register(s.api, sse, wrap(s, func(ctx context.Context, in *sseIn) (*huma.StreamResponse, error) {
+		sess, err := s.cfg.Manager.Get(in.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		cursor := in.Offset
+		if in.LastEventID != "" {
+			n, err := strconv.ParseUint(strings.TrimSpace(in.LastEventID), 10, 64)
+			if err != nil {
+				return nil, invalidf("Last-Event-ID", "Last-Event-ID must be an event sequence number, got %q", in.LastEventID)
+			}
+			cursor = n
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			s.streamEvents(hctx, sess, cursor, in.raw(), nil)
+		}}, nil
+	}))
+
+	st := op("postMessageStream", http.MethodPost, "/v1/sessions/{session_id}/messages/stream", "Send a message and stream its turn (SSE); closes after the turn ends or needs a human", "sessions")
+	st.Errors = []int{400, 404, 500}
+	st.Responses = sseResponses("Server-sent events of this turn only; the stream closes after the first turn.ended, session.ended, error, agent.unparsed, permission.requested or question.requested.")
+	huma.Register(s.api, st, wrap(s, func(ctx context.Context, in *streamIn) (*huma.StreamResponse, error) {
+		sess, err := s.cfg.Manager.Get(in.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		cursor := sess.LastSequence()
+		if err := sess.Send(context.WithoutCancel(ctx), agent.Prompt{Text: in.Body.Message, Attachments: in.Body.Attachments}); err != nil {
+			return nil, err
+		}
+		return &huma.StreamResponse{Body: func(hctx huma.Context) {
+			s.streamEvents(hctx, sess, cursor, in.raw(), streamEnd)
+		}}, nil
+	}))
+}
+
+const ssePage = 256
+
+// streamEvents writes the session's events after cursor as SSE until the
+// client leaves, the session is deleted, or (when stop is set) an event of a
+// stop type was written. It reads from the log, so a slow client only falls
+// behind; it never makes the agent wait and never misses an event.
+func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor uint64, includeRaw bool, stop map[schema.EventType]bool) {
+	r, w := humago.Unwrap(hctx)
+	ctx := r.Context()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_ = rc.Flush()
+	for {
+		evs, _, err := sess.Events(ctx, cursor, ssePage)
+		if err != nil {
+			return
+		}
+		for i := range evs {
+			if !includeRaw {
+				evs[i].Raw = nil
+			}
+			if err := writeEvent(w, &evs[i]); err != nil {
+				return
+			}
+			cursor = evs[i].Sequence
+			if stop[evs[i].Type] {
+				_ = rc.Flush()
+				return
+			}
+		}
+		if len(evs) > 0 {
+			if rc.Flush() != nil {
+				return
+			}
+		}
+		if len(evs) == ssePage {
+			continue
+		}
+		for {
+			wctx, cancel := context.WithTimeout(ctx, s.cfg.KeepAlive)
+			ok := sess.Wait(wctx, cursor)
+			cancel()
+			if ok {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-sess.Gone():
+				return
+			default:
+			}
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+func writeEvent(w io.Writer, ev *schema.Event) error {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Sequence, b)
+	return err
+}

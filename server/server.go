@@ -1,0 +1,180 @@
+// Package server is the HTTP face of sandbox-agent: the /v1 API (huma
+// operations on a stdlib ServeMux), auth and CORS middleware, SSE, problem
+// documents, and the OpenAPI document generated from the same Go types.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+
+	"github.com/sandbox-agent/sandbox-agent/session"
+)
+
+// Installer installs agents for POST /v1/agents/{agent}/install.
+type Installer interface {
+	Install(ctx context.Context, agent, version string, reinstall bool) error
+}
+
+// CORS configures cross-origin access; no origins means CORS is off.
+type CORS struct {
+	AllowOrigins     []string
+	AllowMethods     []string // empty: any
+	AllowHeaders     []string // empty: any
+	AllowCredentials bool
+}
+
+// Config configures a Server.
+type Config struct {
+	Manager   *session.Manager
+	Installer Installer
+	// Token, when set, is required on every /v1 route but /v1/health.
+	Token string
+	CORS  CORS
+	// MaxUploadBytes caps fs uploads; 0 means no cap.
+	MaxUploadBytes int64
+	// HomeDir resolves relative fs paths given without a session.
+	HomeDir string
+	// Credentials reports whether a provider's credentials are available.
+	Credentials func(provider string) bool
+	// UI serves the inspector under /ui/; nil answers 404 with a hint.
+	UI      http.Handler
+	Logger  *slog.Logger
+	Version string
+	// KeepAlive is the SSE keep-alive comment interval (default 15s).
+	KeepAlive time.Duration
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	cfg     Config
+	mux     *http.ServeMux
+	api     huma.API
+	handler http.Handler
+}
+
+// New builds the server and registers every route.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.KeepAlive == 0 {
+		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.api = newAPI(s.mux, cfg.Version)
+	s.registerMeta()
+	s.registerAgents()
+	s.registerSessions()
+	s.registerEvents()
+	s.registerHITL()
+	s.registerFS()
+	patchSchemas(s.api)
+	s.mux.HandleFunc("/", s.fallback)
+	var h http.Handler = s.mux
+	h = s.auth(h)
+	h = s.cors(h)
+	h = s.accessLog(h)
+	s.handler = h
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// OpenAPI returns the generated OpenAPI document.
+func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
+
+// newAPI configures huma the way the reference wire format needs: no
+// $schema links in bodies, plain JSON problem documents, our error kinds.
+func newAPI(mux *http.ServeMux, version string) huma.API {
+	huma.NewError = humaError
+	cfg := huma.DefaultConfig("Sandbox Agent API", version)
+	cfg.CreateHooks = nil
+	cfg.DocsPath = ""
+	cfg.SchemasPath = ""
+	cfg.OpenAPIPath = "/openapi"
+	cfg.Info.Description = "Run coding agents (Claude Code, Codex, OpenCode, Amp) inside a sandbox and control them over HTTP + SSE. Wire-compatible superset of the sandbox-agent 0.1.11 API."
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		"bearer": {Type: "http", Scheme: "bearer", Description: "The server's --token, as `Authorization: Bearer <token>` (or `Token <t>`, or Basic with the token as password)."},
+	}
+	api := humago.New(mux, cfg)
+	return api
+}
+
+const jsonBodyLimit = 16 << 20
+
+// op fills the defaults every operation shares.
+func op(id, method, path, summary string, tags ...string) huma.Operation {
+	return huma.Operation{
+		OperationID:  id,
+		Method:       method,
+		Path:         path,
+		Summary:      summary,
+		Tags:         tags,
+		MaxBodyBytes: jsonBodyLimit,
+		Security:     []map[string][]string{{"bearer": {}}},
+	}
+}
+
+// wrap converts handler errors into problem documents.
+func wrap[I, O any](s *Server, fn func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
+	return func(ctx context.Context, in *I) (*O, error) {
+		out, err := fn(ctx, in)
+		if err != nil {
+			p := problemFrom(err)
+			if p.Status >= 500 {
+				s.cfg.Logger.Error("request failed", "err", err, "status", p.Status)
+			}
+			return nil, p
+		}
+		return out, nil
+	}
+}
+
+// fallback answers the root banner, 405 for a known path with the wrong
+// method, and 404 for everything else.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte(banner))
+		return
+	}
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allowed = append(allowed, m)
+		}
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte("404 Not Found\n\n" + banner))
+}
+
+const banner = `This is a Sandbox Agent server.
+
+It runs coding agents inside this sandbox and exposes them over HTTP.
+
+Available endpoints:
+  - GET /              this page
+  - GET /v1/health     health check
+  - GET /ui/           inspector UI
+  - GET /openapi.json  OpenAPI document
+
+See https://sandboxagent.dev for documentation.
+`

@@ -1,0 +1,52 @@
+// Package store is the durable side of the session log: session records and
+// their append-only event logs behind one interface. The memory
+// implementation is the default; durable ones live in subpackages.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// ErrNotFound is returned for an unknown session.
+var ErrNotFound = errors.New("store: session not found")
+
+// SessionRecord is what is kept about a session besides its events.
+type SessionRecord struct {
+	ID              string                            `json:"id"`
+	Agent           string                            `json:"agent"`
+	AgentMode       string                            `json:"agentMode"`
+	PermissionMode  string                            `json:"permissionMode"`
+	Model           *string                           `json:"model"`
+	Variant         *string                           `json:"variant"`
+	NativeSessionID *string                           `json:"nativeSessionId"`
+	Directory       *string                           `json:"directory"`
+	Title           *string                           `json:"title"`
+	MCP             map[string]schema.McpServerConfig `json:"mcp,omitempty"`
+	Skills          *schema.SkillsConfig              `json:"skills,omitempty"`
+	CreatedAt       int64                             `json:"createdAt"`
+	UpdatedAt       int64                             `json:"updatedAt"`
+	Ended           bool                              `json:"ended"`
+	EndReason       schema.SessionEndReason           `json:"endReason,omitempty"`
+}
+
+// Store keeps session records and event logs. Implementations are safe for
+// concurrent use. Events of one session are appended in sequence order by a
+// single writer (the session), so implementations need not reorder.
+type Store interface {
+	// PutSession creates or replaces a session record.
+	PutSession(ctx context.Context, rec SessionRecord) error
+	// DeleteSession removes a session and its events.
+	DeleteSession(ctx context.Context, id string) error
+	// Sessions returns every record, in no particular order.
+	Sessions(ctx context.Context) ([]SessionRecord, error)
+	// Append adds events to a session's log.
+	Append(ctx context.Context, sessionID string, events []schema.Event) error
+	// Events returns up to limit events with sequence > after (limit <= 0:
+	// all of them).
+	Events(ctx context.Context, sessionID string, after uint64, limit int) ([]schema.Event, error)
+	// Close releases the store.
+	Close() error
+}
