@@ -30,8 +30,8 @@ type agentPath struct {
 
 type agentListOut struct{ Body schema.AgentListResponse }
 type installIn struct {
-	agentPath
-	Body schema.AgentInstallRequest `required:"false"`
+	Agent string                     `path:"agent" doc:"Agent id: claude, codex, opencode, amp or mock."`
+	Body  schema.AgentInstallRequest `required:"false"`
 }
 type modesOut struct{ Body schema.AgentModesResponse }
 type modelsOut struct{ Body schema.AgentModelsResponse }

@@ -18,19 +18,12 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/session"
 )
 
-// rawQuery accepts both spellings of the include-raw flag.
-type rawQuery struct {
-	IncludeRaw      bool `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
-	IncludeRawCamel bool `query:"includeRaw" doc:"Alias of include_raw."`
-}
-
-func (q rawQuery) raw() bool { return q.IncludeRaw || q.IncludeRawCamel }
-
 type eventsIn struct {
-	sessionPath
-	rawQuery
-	Offset uint64 `query:"offset" doc:"Return events with sequence greater than this (exclusive)."`
-	Limit  uint64 `query:"limit" doc:"Return at most this many events; hasMore tells whether more exist."`
+	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
+	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
+	Offset          uint64 `query:"offset" doc:"Return events with sequence greater than this (exclusive)."`
+	Limit           uint64 `query:"limit" doc:"Return at most this many events; hasMore tells whether more exist."`
 	// hasLimit is set by Resolve: an absent limit means no limit.
 	hasLimit bool
 }
@@ -45,16 +38,18 @@ func (in *eventsIn) Resolve(ctx huma.Context) []error {
 type eventsOut struct{ Body schema.EventsResponse }
 
 type sseIn struct {
-	sessionPath
-	rawQuery
-	Offset      uint64 `query:"offset" doc:"Replay events with sequence greater than this, then stream live ones."`
-	LastEventID string `header:"Last-Event-ID" doc:"Resume after this sequence (set by EventSource on reconnect); wins over offset."`
+	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
+	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
+	Offset          uint64 `query:"offset" doc:"Replay events with sequence greater than this, then stream live ones."`
+	LastEventID     string `header:"Last-Event-ID" doc:"Resume after this sequence (set by EventSource on reconnect); wins over offset."`
 }
 
 type streamIn struct {
-	sessionPath
-	rawQuery
-	Body schema.MessageRequest
+	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
+	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
+	Body            schema.MessageRequest
 }
 
 // streamEnd lists the event types after which a turn stream closes.
@@ -207,3 +202,9 @@ func writeEvent(w io.Writer, ev *schema.Event) error {
 	_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Sequence, b)
 	return err
 }
+
+func (in *eventsIn) raw() bool { return in.IncludeRaw || in.IncludeRawCamel }
+
+func (in *sseIn) raw() bool { return in.IncludeRaw || in.IncludeRawCamel }
+
+func (in *streamIn) raw() bool { return in.IncludeRaw || in.IncludeRawCamel }

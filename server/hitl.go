@@ -10,15 +10,16 @@ import (
 )
 
 type questionPath struct {
-	sessionPath
+	SessionID  string `path:"session_id" doc:"Client-chosen session id."`
 	QuestionID string `path:"question_id"`
 }
 type questionReplyIn struct {
-	questionPath
-	Body schema.QuestionReplyRequest
+	SessionID  string `path:"session_id" doc:"Client-chosen session id."`
+	QuestionID string `path:"question_id"`
+	Body       schema.QuestionReplyRequest
 }
 type permissionReplyIn struct {
-	sessionPath
+	SessionID    string `path:"session_id" doc:"Client-chosen session id."`
 	PermissionID string `path:"permission_id"`
 	Body         schema.PermissionReplyRequest
 }

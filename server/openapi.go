@@ -68,10 +68,10 @@ const contentPartSchema = `{"oneOf":[
  {"type":"object","required":["type","json"],"properties":{"type":{"type":"string","enum":["json"]},"json":{}}},
  {"type":"object","required":["type","name","arguments","call_id"],"properties":{"type":{"type":"string","enum":["tool_call"]},"name":{"type":"string"},"arguments":{"type":"string","description":"JSON-encoded arguments"},"call_id":{"type":"string"}}},
  {"type":"object","required":["type","call_id","output"],"properties":{"type":{"type":"string","enum":["tool_result"]},"call_id":{"type":"string"},"output":{"type":"string"}}},
- {"type":"object","required":["type","path","action","diff"],"properties":{"type":{"type":"string","enum":["file_ref"]},"path":{"type":"string"},"action":{"type":"string","enum":["read","write","patch"]},"diff":{"type":["string","null"]}}},
+ {"type":"object","required":["type","path","action","diff"],"properties":{"type":{"type":"string","enum":["file_ref"]},"path":{"type":"string"},"action":{"type":"string","enum":["read","write","patch"]},"diff":{"type":"string","nullable":true}}},
  {"type":"object","required":["type","text","visibility"],"properties":{"type":{"type":"string","enum":["reasoning"]},"text":{"type":"string"},"visibility":{"type":"string","enum":["public","private"]}}},
- {"type":"object","required":["type","path","mime"],"properties":{"type":{"type":"string","enum":["image"]},"path":{"type":"string"},"mime":{"type":["string","null"]}}},
- {"type":"object","required":["type","label","detail"],"properties":{"type":{"type":"string","enum":["status"]},"label":{"type":"string"},"detail":{"type":["string","null"]}}}
+ {"type":"object","required":["type","path","mime"],"properties":{"type":{"type":"string","enum":["image"]},"path":{"type":"string"},"mime":{"type":"string","nullable":true}}},
+ {"type":"object","required":["type","label","detail"],"properties":{"type":{"type":"string","enum":["status"]},"label":{"type":"string"},"detail":{"type":"string","nullable":true}}}
 ]}`
 
 const mcpSchema = `{"oneOf":[

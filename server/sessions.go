@@ -15,15 +15,15 @@ type sessionPath struct {
 }
 
 type createIn struct {
-	sessionPath
-	Body schema.CreateSessionRequest
+	SessionID string `path:"session_id" doc:"Client-chosen session id."`
+	Body      schema.CreateSessionRequest
 }
 type createOut struct{ Body schema.CreateSessionResponse }
 type sessionListOut struct{ Body schema.SessionListResponse }
 type sessionOut struct{ Body schema.SessionInfo }
 type messageIn struct {
-	sessionPath
-	Body schema.MessageRequest
+	SessionID string `path:"session_id" doc:"Client-chosen session id."`
+	Body      schema.MessageRequest
 }
 
 func (s *Server) registerSessions() {

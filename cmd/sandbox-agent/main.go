@@ -1,0 +1,11 @@
+// Command sandbox-agent runs coding agents inside a sandbox and serves them
+// over HTTP.
+package main
+
+import (
+	"os"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/cli"
+)
+
+func main() { os.Exit(cli.Main(os.Args[1:])) }

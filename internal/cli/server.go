@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
+	"github.com/sandbox-agent/sandbox-agent/server"
+	"github.com/sandbox-agent/sandbox-agent/session"
+)
+
+type serverOptions struct {
+	host, port     string
+	token          string
+	noToken        bool
+	cors           server.CORS
+	logLevel       string
+	maxUploadBytes int64
+}
+
+func newServerCmd() *cobra.Command {
+	var o serverOptions
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the HTTP server",
+		Long: `Run the HTTP server: the /v1 API, event streams and the inspector at /ui/.
+
+A token is required unless --no-token is given: pass --token (or set
+SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.token == "" {
+				o.token = os.Getenv("SANDBOX_AGENT_TOKEN")
+			}
+			if o.token == "" && !o.noToken {
+				return errors.New("no token: pass --token <secret> (or set SANDBOX_AGENT_TOKEN) to require one, or --no-token to serve without authentication")
+			}
+			if o.token != "" && o.noToken {
+				return errors.New("--token and --no-token exclude each other")
+			}
+			if o.cors.AllowCredentials && (len(o.cors.AllowMethods) == 0 || len(o.cors.AllowHeaders) == 0) {
+				fmt.Fprintln(cmd.ErrOrStderr(), "note: --cors-allow-credentials with any method/header: the server echoes the requested method and headers")
+			}
+			level := new(slog.LevelVar)
+			if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			return runServer(cmd.Context(), o, log)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.host, "host", "H", "127.0.0.1", "address to listen on")
+	f.StringVarP(&o.port, "port", "p", "2468", "port to listen on (0 picks a free one)")
+	f.StringVarP(&o.token, "token", "t", "", "require this bearer token (env SANDBOX_AGENT_TOKEN)")
+	f.BoolVarP(&o.noToken, "no-token", "n", false, "serve without authentication")
+	f.StringArrayVarP(&o.cors.AllowOrigins, "cors-allow-origin", "O", nil, "allow this CORS origin (repeatable)")
+	f.StringArrayVarP(&o.cors.AllowMethods, "cors-allow-method", "M", nil, "allow this CORS method (repeatable; default any)")
+	f.StringArrayVarP(&o.cors.AllowHeaders, "cors-allow-header", "A", nil, "allow this CORS header (repeatable; default any)")
+	f.BoolVarP(&o.cors.AllowCredentials, "cors-allow-credentials", "C", false, "allow CORS credentials")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "cap on one file-system upload in bytes (0: no cap)")
+	return cmd
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// buildServer assembles the registry, session manager and HTTP server.
+func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
+	mgr := session.NewManager(session.Config{Registry: newRegistry(), Logger: log, Env: agentEnv, Installer: newInstaller()})
+	srv := server.New(server.Config{
+		Manager: mgr, Token: o.token, CORS: o.cors, Logger: log, Version: Version,
+		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newHTTPInstaller(),
+	})
+	return srv, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		mgr.Shutdown(ctx)
+	}
+}
+
+func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
+	srv, cleanup := buildServer(o, log)
+	defer cleanup()
+	defer process.KillAll(3 * time.Second)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, o.port))
+	if err != nil {
+		return fmt.Errorf("listen on %s:%s: %w", o.host, o.port, err)
+	}
+	// Handlers of long-lived streams watch this context, so shutdown does
+	// not wait for SSE clients to leave.
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return baseCtx }}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	addr := ln.Addr().(*net.TCPAddr)
+	shown := o.host
+	if shown == "0.0.0.0" || shown == "::" || shown == "" {
+		shown = "localhost"
+	}
+	base := "http://" + net.JoinHostPort(shown, strconv.Itoa(addr.Port))
+	log.Info("server listening", "addr", ln.Addr().String(), "inspector", base+"/ui/", "auth", o.token != "")
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	cancelBase()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !strings.Contains(err.Error(), "closed") {
+		log.Warn("http shutdown", "err", err)
+	}
+	return nil
+}
