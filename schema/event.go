@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // EventType names a universal event.
@@ -260,3 +261,6 @@ func (*ErrorData) eventData()           {}
 func (*PermissionEventData) eventData() {}
 func (*QuestionEventData) eventData()   {}
 func (*AgentUnparsedData) eventData()   {}
+
+// EventID is the event id of a sequence number: evt_<sequence>.
+func EventID(seq uint64) string { return "evt_" + strconv.FormatUint(seq, 10) }

@@ -29,6 +29,7 @@ type pipeline struct {
 	lastOpen  string // last started, not completed message item (deltas without ids go here)
 	started   bool   // session.started stored
 	turn      bool   // a turn is running
+	queued    int    // sends accepted while a turn was running, not yet started
 	now       func() time.Time
 }
 
@@ -70,6 +71,14 @@ func (p *pipeline) run(d agent.Draft) []schema.Event {
 			return nil
 		}
 		p.turn = false
+		if p.queued > 0 {
+			// The agent now starts the next queued message: give it its
+			// own turn.started, so every send has a balanced turn.
+			p.queued--
+			p.turn = true
+			return []schema.Event{p.stamp(d), p.stamp(agent.Draft{Type: schema.EventTurnStarted, Synthetic: true,
+				Data: &schema.TurnEventData{Phase: schema.PhaseStarted}})}
+		}
 	case schema.EventItemStarted, schema.EventItemCompleted:
 		data, ok := d.Data.(*schema.ItemEventData)
 		if !ok {
@@ -143,6 +152,7 @@ func (p *pipeline) turnEnd() []schema.Event {
 		return nil
 	}
 	p.turn = false
+	p.queued = 0
 	return []schema.Event{p.stamp(agent.Draft{Type: schema.EventTurnEnded, Synthetic: true, Data: &schema.TurnEventData{Phase: schema.PhaseEnded}})}
 }
 
@@ -204,7 +214,7 @@ func (p *pipeline) stamp(d agent.Draft) schema.Event {
 	seq := p.nextSeq
 	p.nextSeq++
 	ev := schema.Event{
-		EventID:   fmt.Sprintf("evt_%d", seq),
+		EventID:   schema.EventID(seq),
 		Sequence:  seq,
 		Time:      p.now().UTC().Format(timeFormat),
 		SessionID: p.sessionID,

@@ -250,7 +250,11 @@ func (s *Session) Send(ctx context.Context, p agent.Prompt) error {
 		return err
 	}
 	if !s.info.NativeTurns {
-		s.daemonLocked(schema.EventTurnStarted, &schema.TurnEventData{Phase: schema.PhaseStarted})
+		if s.pipe.turn {
+			s.pipe.queued++ // its turn.started follows the running turn's end
+		} else {
+			s.daemonLocked(schema.EventTurnStarted, &schema.TurnEventData{Phase: schema.PhaseStarted})
+		}
 	}
 	conn := s.conn
 	s.mu.Unlock()
