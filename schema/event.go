@@ -73,6 +73,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	}
 	*e = Event(aux.plain)
 	e.Data = nil
+	if string(e.Raw) == "null" {
+		e.Raw = nil
+	}
 	d, err := DecodeData(e.Type, aux.Data)
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ type agentPath struct {
 type agentListOut struct{ Body schema.AgentListResponse }
 type installIn struct {
 	Agent string                     `path:"agent" doc:"Agent id: claude, codex, opencode, amp or mock."`
-	Body  schema.AgentInstallRequest `required:"false"`
+	Body  *schema.AgentInstallRequest
 }
 type modesOut struct{ Body schema.AgentModesResponse }
 type modelsOut struct{ Body schema.AgentModelsResponse }
@@ -77,8 +77,11 @@ func (s *Server) registerAgents() {
 			e.Agent = in.Agent
 			return nil, e
 		}
-		version := schema.Deref(in.Body.AgentVersion)
-		if err := s.cfg.Installer.Install(ctx, in.Agent, version, schema.Deref(in.Body.Reinstall)); err != nil {
+		var body schema.AgentInstallRequest
+		if in.Body != nil {
+			body = *in.Body
+		}
+		if err := s.cfg.Installer.Install(ctx, in.Agent, schema.Deref(body.AgentVersion), schema.Deref(body.Reinstall)); err != nil {
 			if pe, ok := problem.As(err); ok {
 				return nil, pe
 			}

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,8 +49,9 @@ func startAPI(t *testing.T, o apiOpts) *apiEnv {
 		adapters = []agent.Adapter{pending.New("claude"), pending.New("codex"), pending.New("opencode"),
 			pending.New("amp"), mock.New(mock.Options{Interval: -1})}
 	}
-	mgr := session.NewManager(session.Config{Registry: agent.NewRegistry(adapters...), Dir: t.TempDir()})
-	srv := server.New(server.Config{Manager: mgr, Token: o.token, CORS: o.cors, KeepAlive: o.keepAlive,
+	mgr := session.NewManager(session.Config{Registry: agent.NewRegistry(adapters...), Dir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	srv := server.New(server.Config{Manager: mgr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Token: o.token, CORS: o.cors, KeepAlive: o.keepAlive,
 		Installer: o.installer, HomeDir: t.TempDir()})
 	ts := httptest.NewServer(srv)
 	tr := &http.Transport{}

@@ -20,17 +20,18 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 // message, one session.started, balanced turns. It is not safe for
 // concurrent use; the session serialises calls.
 type pipeline struct {
-	sessionID string
-	native    string
-	nextSeq   uint64
-	nextItem  int
-	itemIDs   map[string]string // native item id → itm_N
-	items     map[string]*itemState
-	lastOpen  string // last started, not completed message item (deltas without ids go here)
-	started   bool   // session.started stored
-	turn      bool   // a turn is running
-	queued    int    // sends accepted while a turn was running, not yet started
-	now       func() time.Time
+	sessionID  string
+	native     string
+	nextSeq    uint64
+	nextItem   int
+	itemIDs    map[string]string // native item id → itm_N
+	items      map[string]*itemState
+	lastOpen   string // last started, not completed message item (deltas without ids go here)
+	started    bool   // session.started stored
+	turn       bool   // a turn is running
+	queued     int    // sends accepted while a turn was running, not yet started
+	turnsEnded int    // count of turn.ended events, to tell whether an agent closed its turn
+	now        func() time.Time
 }
 
 type itemState struct {
@@ -71,6 +72,7 @@ func (p *pipeline) run(d agent.Draft) []schema.Event {
 			return nil
 		}
 		p.turn = false
+		p.turnsEnded++
 		if p.queued > 0 {
 			// The agent now starts the next queued message: give it its
 			// own turn.started, so every send has a balanced turn.
@@ -152,7 +154,7 @@ func (p *pipeline) turnEnd() []schema.Event {
 		return nil
 	}
 	p.turn = false
-	p.queued = 0
+	p.turnsEnded++
 	return []schema.Event{p.stamp(agent.Draft{Type: schema.EventTurnEnded, Synthetic: true, Data: &schema.TurnEventData{Phase: schema.PhaseEnded}})}
 }
 

@@ -127,6 +127,7 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 func (s *Session) markEndedLocked(reason schema.SessionEndReason) {
 	s.rec.Ended = true
 	s.rec.EndReason = reason
+	s.pipe.queued = 0
 	s.perms = map[string]*pendingPerm{}
 	s.quests = map[string]*pendingQuestion{}
 }
@@ -280,12 +281,15 @@ func (s *Session) Interrupt(ctx context.Context) error {
 		return err
 	}
 	conn := s.conn
+	before := s.pipe.turnsEnded
 	s.mu.Unlock()
 	if err := conn.Interrupt(ctx); err != nil {
 		return wrapAgentErr(err, s.info.ID, s.id)
 	}
 	s.mu.Lock()
-	s.appendLocked(s.pipe.turnEnd())
+	if s.pipe.turnsEnded == before && !s.rec.Ended {
+		s.appendLocked(s.pipe.turnEnd()) // the agent did not close the turn itself
+	}
 	s.mu.Unlock()
 	return nil
 }
