@@ -30,7 +30,7 @@ type agentPath struct {
 
 type agentListOut struct{ Body schema.AgentListResponse }
 type installIn struct {
-	Agent string                     `path:"agent" doc:"Agent id: claude, codex, opencode, amp or mock."`
+	Agent string `path:"agent" doc:"Agent id: claude, codex, opencode, amp or mock."`
 	Body  *schema.AgentInstallRequest
 }
 type modesOut struct{ Body schema.AgentModesResponse }

@@ -183,19 +183,29 @@ func TestErrorKinds(t *testing.T) {
 		{"install failed", "install_failed", 500, func() (int, http.Header, string) { return post("/v1/agents/claude/install", `{}`) }, "install failed: claude"},
 		{"already exists", "session_already_exists", 409, func() (int, http.Header, string) { return post("/v1/sessions/dup", `{"agent":"mock"}`) }, "session already exists: dup"},
 		{"session not found", "session_not_found", 404, func() (int, http.Header, string) { return post("/v1/sessions/zz/messages", `{"message":"hi"}`) }, "session not found: zz"},
-		{"mode not supported", "mode_not_supported", 400, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":"mock","agentMode":"code"}`) }, "mode not supported: mock code"},
-		{"permission mode invalid", "invalid_request", 400, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":"mock","permissionMode":"yolo"}`) }, "invalid request: invalid permission mode: yolo"},
+		{"mode not supported", "mode_not_supported", 400, func() (int, http.Header, string) {
+			return post("/v1/sessions/x", `{"agent":"mock","agentMode":"code"}`)
+		}, "mode not supported: mock code"},
+		{"permission mode invalid", "invalid_request", 400, func() (int, http.Header, string) {
+			return post("/v1/sessions/x", `{"agent":"mock","permissionMode":"yolo"}`)
+		}, "invalid request: invalid permission mode: yolo"},
 		{"stream error", "stream_error", 502, func() (int, http.Header, string) { return post("/v1/sessions/sc/messages", `{"message":"fail"}`) }, "stream error: upstream exploded"},
 		{"timeout", "timeout", 504, func() (int, http.Header, string) { return post("/v1/sessions/sc/messages", `{"message":"slow"}`) }, "timeout"},
 		{"malformed json", "invalid_request", 400, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":`) }, ""},
 		{"missing field", "invalid_request", 422, func() (int, http.Header, string) { return post("/v1/sessions/x", `{}`) }, ""},
 		{"wrong type", "invalid_request", 422, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":5}`) }, ""},
-		{"bad enum", "invalid_request", 422, func() (int, http.Header, string) { return post("/v1/sessions/dup/permissions/p/reply", `{"reply":"maybe"}`) }, ""},
+		{"bad enum", "invalid_request", 422, func() (int, http.Header, string) {
+			return post("/v1/sessions/dup/permissions/p/reply", `{"reply":"maybe"}`)
+		}, ""},
 		{"wrong content type", "invalid_request", 415, func() (int, http.Header, string) {
 			return raw(t, "POST", e.url+"/v1/sessions/x", "text/plain", `{"agent":"mock"}`)
 		}, ""},
-		{"bad query integer", "invalid_request", 400, func() (int, http.Header, string) { return raw(t, "GET", e.url+"/v1/sessions/dup/events?limit=abc", "", "") }, ""},
-		{"bad query bool", "invalid_request", 400, func() (int, http.Header, string) { return raw(t, "GET", e.url+"/v1/sessions/dup/events?include_raw=yes", "", "") }, ""},
+		{"bad query integer", "invalid_request", 400, func() (int, http.Header, string) {
+			return raw(t, "GET", e.url+"/v1/sessions/dup/events?limit=abc", "", "")
+		}, ""},
+		{"bad query bool", "invalid_request", 400, func() (int, http.Header, string) {
+			return raw(t, "GET", e.url+"/v1/sessions/dup/events?include_raw=yes", "", "")
+		}, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
