@@ -68,8 +68,9 @@ type AgentListResponse struct {
 
 // AgentInstallRequest is the body of POST /v1/agents/{agent}/install.
 type AgentInstallRequest struct {
-	Reinstall    *bool   `json:"reinstall,omitempty" nullable:"true"`
-	AgentVersion *string `json:"agentVersion,omitempty" nullable:"true" doc:"Version to install; the newest when absent."`
+	_            struct{} `additionalProperties:"true"` // unknown fields are ignored, as the reference does
+	Reinstall    *bool    `json:"reinstall,omitempty" nullable:"true"`
+	AgentVersion *string  `json:"agentVersion,omitempty" nullable:"true" doc:"Version to install; the newest when absent."`
 }
 
 // AgentModeInfo describes one agent mode.
@@ -108,6 +109,7 @@ const (
 
 // CreateSessionRequest is the body of POST /v1/sessions/{id}.
 type CreateSessionRequest struct {
+	_              struct{}                   `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Agent          string                     `json:"agent" doc:"Agent id: claude, codex, opencode, amp or mock."`
 	AgentMode      *string                    `json:"agentMode,omitempty" nullable:"true"`
 	PermissionMode *string                    `json:"permissionMode,omitempty" nullable:"true" doc:"default, plan, bypass or acceptEdits."`
@@ -163,13 +165,15 @@ type SessionListResponse struct {
 
 // MessageAttachment names a file sent along with a message.
 type MessageAttachment struct {
-	Path     string  `json:"path"`
-	MIME     *string `json:"mime,omitempty" nullable:"true"`
-	Filename *string `json:"filename,omitempty" nullable:"true"`
+	_        struct{} `additionalProperties:"true"` // unknown fields are ignored, as the reference does
+	Path     string   `json:"path"`
+	MIME     *string  `json:"mime,omitempty" nullable:"true"`
+	Filename *string  `json:"filename,omitempty" nullable:"true"`
 }
 
 // MessageRequest is the body of POST /v1/sessions/{id}/messages.
 type MessageRequest struct {
+	_           struct{}            `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Message     string              `json:"message"`
 	Attachments []MessageAttachment `json:"attachments,omitempty"`
 }
@@ -183,6 +187,7 @@ type EventsResponse struct {
 // QuestionReplyRequest answers a question: one list of selected labels per
 // question.
 type QuestionReplyRequest struct {
+	_       struct{}   `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Answers [][]string `json:"answers"`
 }
 
@@ -198,6 +203,7 @@ const (
 
 // PermissionReplyRequest is the body of a permission reply.
 type PermissionReplyRequest struct {
+	_     struct{}        `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Reply PermissionReply `json:"reply" enum:"once,always,reject"`
 }
 
@@ -240,9 +246,10 @@ type FsActionResponse struct {
 
 // FsMoveRequest is the body of POST /v1/fs/move.
 type FsMoveRequest struct {
-	From      string `json:"from"`
-	To        string `json:"to"`
-	Overwrite *bool  `json:"overwrite,omitempty" nullable:"true"`
+	_         struct{} `additionalProperties:"true"` // unknown fields are ignored, as the reference does
+	From      string   `json:"from"`
+	To        string   `json:"to"`
+	Overwrite *bool    `json:"overwrite,omitempty" nullable:"true"`
 }
 
 // FsMoveResponse is the body of a successful move.
@@ -259,6 +266,7 @@ type FsUploadBatchResponse struct {
 
 // SkillSource is where skills come from.
 type SkillSource struct {
+	_       struct{} `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Type    string   `json:"type" doc:"github, git or local"`
 	Source  string   `json:"source"`
 	Skills  []string `json:"skills,omitempty"`
@@ -268,5 +276,6 @@ type SkillSource struct {
 
 // SkillsConfig lists skill sources.
 type SkillsConfig struct {
+	_       struct{}      `additionalProperties:"true"` // unknown fields are ignored, as the reference does
 	Sources []SkillSource `json:"sources"`
 }

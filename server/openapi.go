@@ -23,7 +23,7 @@ func patchSchemas(api huma.API) {
 		refs = append(refs, reg.Schema(reflect.TypeOf(t), true, ""))
 	}
 	m := reg.Map()
-	if ev, ok := m["Event"]; ok {
+	if ev, ok := m["UniversalEvent"]; ok {
 		ev.Properties["data"] = &huma.Schema{OneOf: refs, Description: "Shape depends on type: see the *Data schemas."}
 		ev.Properties["raw"] = &huma.Schema{Description: "Native payload when include_raw=true, else null."}
 		ev.Properties["type"] = &huma.Schema{Type: "string", Enum: enumOf(schema.EventTypes)}
@@ -60,7 +60,27 @@ func mustSchema(js string) *huma.Schema {
 	if err := json.Unmarshal([]byte(js), &s); err != nil {
 		panic(err)
 	}
+	precompute(&s)
 	return &s
+}
+
+// precompute prepares hand-written schemas for huma's validator, as
+// reflection does for generated ones.
+func precompute(s *huma.Schema) {
+	if s == nil {
+		return
+	}
+	s.PrecomputeMessages()
+	for _, p := range s.Properties {
+		precompute(p)
+	}
+	for _, o := range s.OneOf {
+		precompute(o)
+	}
+	precompute(s.Items)
+	if ap, ok := s.AdditionalProperties.(*huma.Schema); ok {
+		precompute(ap)
+	}
 }
 
 const contentPartSchema = `{"oneOf":[

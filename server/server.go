@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"reflect"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -98,6 +99,15 @@ func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 func newAPI(mux *http.ServeMux, version string) huma.API {
 	huma.NewError = humaError
 	cfg := huma.DefaultConfig("Sandbox Agent API", version)
+	// Name schemas as the reference spec does, so generated SDKs keep
+	// their type names (UniversalEvent, UniversalItem, ProblemDetails).
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", func(t reflect.Type, hint string) string {
+		name := huma.DefaultSchemaNamer(t, hint)
+		if alias, ok := schemaNames[name]; ok {
+			return alias
+		}
+		return name
+	})
 	cfg.CreateHooks = nil
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""
@@ -109,6 +119,8 @@ func newAPI(mux *http.ServeMux, version string) huma.API {
 	api := humago.New(mux, cfg)
 	return api
 }
+
+var schemaNames = map[string]string{"Event": "UniversalEvent", "Item": "UniversalItem", "Problem": "ProblemDetails"}
 
 const jsonBodyLimit = 16 << 20
 
