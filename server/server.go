@@ -5,9 +5,9 @@ package server
 
 import (
 	"context"
-	"reflect"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
