@@ -188,3 +188,50 @@ func countTurns(evs []schema.Event) int {
 	}
 	return n
 }
+
+// TestStreamEventsReconnects: the client's iterator survives dropped
+// connections and resumes after the last sequence it saw.
+func TestStreamEventsReconnects(t *testing.T) {
+	e := startAPI(t, apiOpts{})
+	e.create("rc", schema.CreateSessionRequest{Agent: "mock"})
+	ctx, cancel := context.WithCancel(ctxT(t))
+	defer cancel()
+	// Sends use fresh connections so that dropping every connection only
+	// hits the stream.
+	sender := client.New(e.url, client.WithHTTPClient(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}))
+	send := func() {
+		if err := sender.SendMessage(ctx, "rc", schema.MessageRequest{Message: okPrompt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []schema.Event
+	turns := 0
+	for ev, err := range e.c.StreamEvents(ctx, "rc", client.StreamOptions{RetryDelay: 5 * time.Millisecond}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, ev)
+		switch {
+		case ev.Sequence == 1:
+			send()
+		case ev.Type == schema.EventTurnEnded:
+			turns++
+			if turns < 3 {
+				// Drop every connection, then keep the agent going.
+				e.ts.CloseClientConnections()
+				send()
+			}
+		}
+		if turns == 3 {
+			break
+		}
+	}
+	for i, ev := range got {
+		if ev.Sequence != uint64(i+1) {
+			t.Fatalf("event %d has sequence %d after reconnects", i, ev.Sequence)
+		}
+	}
+	if len(got) != 1+3*len(okSkeleton) {
+		t.Fatalf("got %d events: %v", len(got), skeleton(got))
+	}
+}
