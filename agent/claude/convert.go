@@ -1,0 +1,541 @@
+package claude
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// Converter turns the CLI's stdout lines into drafts. It holds the state of
+// one of our sessions (open messages, tool calls awaiting results, pending
+// permission and question requests) and must be kept across process
+// restarts of that session, so native ids stay unique. It does no I/O and
+// reads no clock; its methods are safe for concurrent use.
+//
+// Mapping (see convert_message.go and hitl.go for the details):
+//
+//   - system/init → session.started (first one, or when the native session
+//     id changes) with metadata {nativeSessionId, model, tools,
+//     permissionMode, cwd, version, apiKeySource, outputStyle, mcpServers,
+//     agents}.
+//   - an assistant message (stream_event message_start or the first
+//     assistant line of a message.id) → one message item, native id =
+//     message.id, parent = parent_tool_use_id (the Task call of a
+//     sub-agent); text_delta → item.delta on it; its text blocks are its
+//     content; it completes on message_stop (or, without partial messages,
+//     when the next message of the same scope starts, a tool result of that
+//     scope arrives, or the turn ends).
+//   - a thinking block → its own item (kind message, role assistant,
+//     content [reasoning public], native id <message.id>_thinking_<n>,
+//     parent = the message); thinking_delta → item.delta on it. Thinking is
+//     kept out of the message item so a message's deltas always add up to
+//     its text. Empty (display-omitted) and redacted thinking make no item.
+//   - tool_use → a tool_call item (native id = tool_use id, parent = the
+//     message); started at content_block_start when streaming, completed
+//     with the full input at the assistant line.
+//   - user tool_result → a tool_result item (native id <tool_use_id>_result,
+//     parent = parent_tool_use_id or none), failed when is_error.
+//   - result → error (when it failed and nothing reported it yet), then
+//     turn.ended with usage, cost, duration and turn count in metadata.
+//   - API errors (assistant error lines, is_error results) → error with a
+//     code: authentication_failed, rate_limit, overloaded, billing_error,
+//     invalid_request, server_error, max_output_tokens or api_error.
+//   - control_request can_use_tool → permission.requested, except
+//     AskUserQuestion and ExitPlanMode → question.requested (see hitl.go).
+//   - known noise (keep_alive, hooks, task progress, rate-limit info, ...)
+//     → nothing; anything unknown → agent.unparsed (location "claude").
+type Converter struct {
+	mu sync.Mutex
+
+	sessionID      string
+	sessionStarted bool
+	initResponse   json.RawMessage
+
+	users int // user items made by UserMessage
+	anon  int // messages without an id
+	notes int // status items
+
+	open       []*openMessage          // open assistant messages, oldest first
+	closed     map[string]int          // completed message ids (this turn) → continuations used
+	stream     string                  // message.id of the current partial stream
+	tools      map[string]toolUse      // tool_use id → call, until its result
+	reqs       map[string]*Request     // pending can_use_tool requests by request id
+	qs         map[string]questionRef  // question id → request and index
+	unanswered []string                // control requests we cannot handle
+	calls      map[string]*openToolRef // tool calls started from the stream, by id
+
+	turnFailed  bool // an error event was emitted for the current turn
+	interrupted bool // the adapter interrupted the current turn
+
+	// PlanExitMode is the permission mode the CLI is put in when the user
+	// approves ExitPlanMode ("default" when empty).
+	PlanExitMode string
+}
+
+// NewConverter returns a converter for one session.
+func NewConverter() *Converter {
+	return &Converter{
+		closed: map[string]int{},
+		tools:  map[string]toolUse{},
+		reqs:   map[string]*Request{},
+		qs:     map[string]questionRef{},
+		calls:  map[string]*openToolRef{},
+	}
+}
+
+// SessionID returns the native session id, once a line carried one.
+func (c *Converter) SessionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sessionID
+}
+
+// SetSessionID sets the native session id (a resumed session knows it
+// before the CLI prints it).
+func (c *Converter) SetSessionID(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sessionID = id
+}
+
+// InitResponse returns the CLI's answer to the initialize control request
+// (models, account, commands), once it arrived.
+func (c *Converter) InitResponse() json.RawMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.initResponse
+}
+
+// NoteInterrupt tells the converter that the adapter interrupted the
+// current turn: its aborted result ends the turn without an error event.
+func (c *Converter) NoteInterrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.interrupted = true
+}
+
+// Flush completes every open item (the process died or was stopped) and
+// forgets pending requests; it emits no turn.ended.
+func (c *Converter) Flush() []agent.Draft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []agent.Draft
+	c.closeAll(&out, nil)
+	c.reqs = map[string]*Request{}
+	c.qs = map[string]questionRef{}
+	return c.stamp(out)
+}
+
+// Line converts one stdout line. Blank lines give nothing; a line that is
+// not a JSON object, or not one the CLI is known to print, gives
+// agent.unparsed carrying it.
+func (c *Converter) Line(line []byte) []agent.Draft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	trimmed := bytes.TrimSpace(line)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	if trimmed[0] != '{' || !json.Valid(trimmed) {
+		return c.stamp([]agent.Draft{unparsed("not a JSON object", jsonString(trimmed))})
+	}
+	raw := json.RawMessage(bytes.Clone(trimmed))
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return c.stamp([]agent.Draft{unparsed(err.Error(), raw)})
+	}
+	if env.SessionID != "" && c.sessionID == "" {
+		c.sessionID = env.SessionID
+	}
+	out, err := c.dispatch(env, raw)
+	if err != nil {
+		out = append(out, unparsed(fmt.Sprintf("%s: %v", lineKind(env), err), raw))
+	}
+	return c.stamp(out)
+}
+
+// stamp sets the native session id on drafts once it is known.
+func (c *Converter) stamp(out []agent.Draft) []agent.Draft {
+	if c.sessionID == "" {
+		return out
+	}
+	for i := range out {
+		if out[i].NativeSessionID == "" {
+			out[i].NativeSessionID = c.sessionID
+		}
+	}
+	return out
+}
+
+// ignoredTypes are line types the CLI prints that carry nothing for the
+// transcript: keep-alives, progress and usage bookkeeping, UI hints.
+var ignoredTypes = map[string]bool{
+	"keep_alive":                   true,
+	"rate_limit_event":             true, // a real rejection also fails the call: error line + result
+	"tool_progress":                true,
+	"tool_use_summary":             true,
+	"prompt_suggestion":            true,
+	"subagent_token_usage":         true,
+	"active_goal":                  true,
+	"autocompact_state":            true,
+	"conversation_reset":           true,
+	"streamlined_text":             true,
+	"streamlined_tool_use_summary": true,
+	"update_environment_variables": true,
+}
+
+// ignoredSystem are system subtypes with nothing for the transcript.
+// Sub-agent lifecycle (task_*) is visible through the Task tool call, its
+// parented items and its result; permission denials through the failed
+// tool result.
+var ignoredSystem = map[string]bool{
+	"status":                    true,
+	"hook_started":              true,
+	"hook_progress":             true,
+	"hook_response":             true,
+	"task_started":              true,
+	"task_progress":             true,
+	"task_notification":         true,
+	"task_updated":              true,
+	"task_summary":              true,
+	"background_tasks_changed":  true,
+	"thinking_tokens":           true,
+	"session_state_changed":     true,
+	"worker_shutting_down":      true,
+	"commands_changed":          true,
+	"notification":              true,
+	"files_persisted":           true,
+	"memory_recall":             true,
+	"elicitation_complete":      true,
+	"permission_denied":         true,
+	"mirror_error":              true,
+	"plugin_install":            true,
+	"local_command_output":      true,
+	"control_request_progress":  true,
+	"model_refusal_fallback":    true,
+	"model_refusal_no_fallback": true,
+	"post_turn_summary":         true,
+}
+
+func (c *Converter) dispatch(env envelope, raw json.RawMessage) ([]agent.Draft, error) {
+	var out []agent.Draft
+	switch env.Type {
+	case "system":
+		return c.system(env, raw)
+	case "assistant":
+		var l assistantLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		err := c.assistant(l, raw, &out)
+		return out, err
+	case "user":
+		var l userLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		err := c.user(l, raw, &out)
+		return out, err
+	case "stream_event":
+		var l streamEventLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		err := c.streamEvent(l, raw, &out)
+		return out, err
+	case "result":
+		var l resultLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		c.result(l, raw, &out)
+		return out, nil
+	case "control_request":
+		var l controlRequestLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		return c.controlRequest(l, raw)
+	case "control_response":
+		var l controlResponseLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		return c.controlResponse(l, raw), nil
+	case "control_cancel_request":
+		var l controlCancelLine
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		c.cancelRequest(l.RequestID)
+		return nil, nil
+	case "auth_status":
+		var l struct {
+			Error string `json:"error"`
+		}
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		if l.Error != "" {
+			c.turnFailed = true
+			return []agent.Draft{agent.ErrorEvent(l.Error, CodeAuthentication, nil, raw)}, nil
+		}
+		return nil, nil
+	}
+	if ignoredTypes[env.Type] {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown line type")
+}
+
+func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, error) {
+	var out []agent.Draft
+	switch env.Subtype {
+	case "init":
+		var l systemInit
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		if l.SessionID != "" && l.SessionID != c.sessionID {
+			c.sessionID = l.SessionID
+			c.sessionStarted = false
+		}
+		if c.sessionStarted {
+			return nil, nil
+		}
+		c.sessionStarted = true
+		meta := map[string]any{
+			"nativeSessionId": l.SessionID,
+			"model":           l.Model,
+			"tools":           orEmpty(l.Tools),
+			"permissionMode":  l.PermissionMode,
+			"cwd":             l.Cwd,
+			"version":         l.ClaudeCodeVersion,
+			"apiKeySource":    l.APIKeySource,
+			"outputStyle":     l.OutputStyle,
+			"mcpServers":      rawOr(l.MCPServers, "[]"),
+			"agents":          rawOr(l.Agents, "[]"),
+		}
+		return []agent.Draft{{
+			Type:            schema.EventSessionStarted,
+			Data:            &schema.SessionStartedData{Metadata: mustJSON(meta)},
+			Raw:             raw,
+			NativeSessionID: l.SessionID,
+		}}, nil
+	case "api_retry":
+		var l systemAPIRetry
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		kind := errorKindOf(l.Error)
+		status := 0
+		if l.ErrorStatus != nil {
+			status = *l.ErrorStatus
+		}
+		what := apiErrorCode(kind, status, "")
+		if status != 0 {
+			what = fmt.Sprintf("HTTP %d (%s)", status, what)
+		}
+		detail := fmt.Sprintf("attempt %d of %d failed with %s; retrying in %d ms",
+			l.Attempt, l.MaxRetries, what, int64(l.RetryDelayMs))
+		c.statusItem(env, "api_retry", &detail, raw, &out)
+		return out, nil
+	case "compact_boundary":
+		var l systemCompactBoundary
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		detail := "conversation compacted"
+		if m := l.CompactMetadata; m.Trigger != "" {
+			detail += " (" + m.Trigger + ")"
+		}
+		if p := l.CompactMetadata.PreTokens; p != nil {
+			detail += fmt.Sprintf(", %d tokens before", *p)
+		}
+		c.statusItem(env, "compacted", &detail, raw, &out)
+		return out, nil
+	case "informational":
+		var l systemInformational
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		label := l.Level
+		if label == "" {
+			label = "info"
+		}
+		c.statusItem(env, label, &l.Content, raw, &out)
+		return out, nil
+	}
+	if ignoredSystem[env.Subtype] {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown system subtype")
+}
+
+// statusItem emits a completed status item (kind status, role system).
+func (c *Converter) statusItem(env envelope, label string, detail *string, raw json.RawMessage, out *[]agent.Draft) {
+	c.notes++
+	id := env.UUID
+	if id == "" {
+		id = fmt.Sprintf("status_%d", c.notes)
+	}
+	it := schema.Item{
+		NativeItemID: schema.Ptr(id),
+		ParentID:     scopePtr(deref(env.ParentToolUseID)),
+		Kind:         schema.KindStatus,
+		Role:         schema.Ptr(schema.RoleSystem),
+		Content:      []schema.ContentPart{schema.Status(label, detail)},
+	}
+	*out = append(*out, agent.ItemStarted(it, raw), agent.ItemCompleted(it, raw))
+}
+
+// result ends the turn: it completes what is still open, reports a failure
+// nobody reported yet, and emits turn.ended.
+func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft) {
+	c.closeAll(out, raw)
+	interrupted := c.interrupted || strings.HasPrefix(l.TerminalReason, "aborted")
+	failed := l.IsError || strings.HasPrefix(l.Subtype, "error")
+	if failed && !interrupted && !c.turnFailed {
+		msg := l.Result
+		if msg == "" {
+			msg = strings.Join(l.Errors, "; ")
+		}
+		if msg == "" {
+			msg = "turn failed: " + l.Subtype
+		}
+		status := 0
+		if l.APIErrorStatus != nil {
+			status = *l.APIErrorStatus
+		}
+		var code string
+		switch {
+		case strings.HasPrefix(l.Subtype, "error_"):
+			code = l.Subtype
+		default:
+			code = apiErrorCode("", status, msg)
+		}
+		details := map[string]any{"subtype": l.Subtype}
+		if status != 0 {
+			details["apiErrorStatus"] = status
+		}
+		if l.TerminalReason != "" {
+			details["terminalReason"] = l.TerminalReason
+		}
+		if len(l.Errors) > 0 {
+			details["errors"] = l.Errors
+		}
+		*out = append(*out, agent.ErrorEvent(msg, code, mustJSON(details), raw))
+	}
+	meta := map[string]any{
+		"subtype":           l.Subtype,
+		"isError":           l.IsError,
+		"durationMs":        rawOr(l.DurationMs, "null"),
+		"durationApiMs":     rawOr(l.DurationAPIMs, "null"),
+		"numTurns":          rawOr(l.NumTurns, "null"),
+		"totalCostUsd":      rawOr(l.TotalCostUSD, "null"),
+		"usage":             rawOr(l.Usage, "null"),
+		"modelUsage":        rawOr(l.ModelUsage, "null"),
+		"stopReason":        rawOr(l.StopReason, "null"),
+		"permissionDenials": rawOr(l.PermissionDenials, "[]"),
+	}
+	if l.TerminalReason != "" {
+		meta["terminalReason"] = l.TerminalReason
+	}
+	if interrupted {
+		meta["interrupted"] = true
+	}
+	d := agent.TurnEnded(raw)
+	d.Data.(*schema.TurnEventData).Metadata = mustJSON(meta)
+	*out = append(*out, d)
+	c.turnFailed = false
+	c.interrupted = false
+	c.closed = map[string]int{}
+	c.tools = map[string]toolUse{}
+	c.stream = ""
+}
+
+func (c *Converter) controlResponse(l controlResponseLine, raw json.RawMessage) []agent.Draft {
+	r := l.Response
+	if r.Subtype == "error" {
+		details := mustJSON(map[string]any{"requestId": r.RequestID})
+		msg := r.Error
+		if msg == "" {
+			msg = "control request failed"
+		}
+		return []agent.Draft{agent.ErrorEvent(msg, "control_error", details, raw)}
+	}
+	if isInitResponse(r.Response) {
+		c.initResponse = r.Response
+	}
+	return nil
+}
+
+// isInitResponse recognises the answer to initialize by its content, so any
+// request id scheme works.
+func isInitResponse(resp json.RawMessage) bool {
+	var v struct {
+		Models   json.RawMessage `json:"models"`
+		Commands json.RawMessage `json:"commands"`
+	}
+	return json.Unmarshal(resp, &v) == nil && (v.Models != nil || v.Commands != nil)
+}
+
+func unparsed(errText string, raw json.RawMessage) agent.Draft {
+	return agent.Unparsed("claude", errText, raw)
+}
+
+func lineKind(env envelope) string {
+	if env.Subtype != "" {
+		return env.Type + "/" + env.Subtype
+	}
+	return env.Type
+}
+
+func jsonString(b []byte) json.RawMessage {
+	s, _ := json.Marshal(string(b))
+	return s
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+// rawOr returns raw, or def when raw is absent.
+func rawOr(raw json.RawMessage, def string) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return json.RawMessage(def)
+	}
+	return raw
+}
+
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// scopePtr is the parent id of an item in scope: the Task call's id for a
+// sub-agent's items, none for the main agent's.
+func scopePtr(scope string) *string {
+	if scope == "" {
+		return nil
+	}
+	return schema.Ptr(scope)
+}

@@ -1,0 +1,275 @@
+package claude
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the converter's output")
+
+// goldenEvent is one draft as the golden files show it: what the converter
+// produced and which native line it came from (raw is that line, so only
+// its number and type are shown).
+type goldenEvent struct {
+	Line            int              `json:"line"`
+	Native          string           `json:"native"`
+	Type            schema.EventType `json:"type"`
+	Synthetic       bool             `json:"synthetic,omitempty"`
+	NativeSessionID string           `json:"native_session_id,omitempty"`
+	Data            schema.EventData `json:"data"`
+}
+
+// stdoutFixtures lists the testdata streams the CLI printed: *.jsonl other
+// than the *.stdin.jsonl files (what was written to it).
+func stdoutFixtures(t testing.TB) []string {
+	t.Helper()
+	all, err := filepath.Glob("testdata/*.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range all {
+		if !strings.HasSuffix(f, ".stdin.jsonl") {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no fixtures")
+	}
+	return out
+}
+
+func goldenName(fixture string) string {
+	base := strings.TrimSuffix(strings.TrimSuffix(fixture, ".jsonl"), ".stdout")
+	return base + ".events.json"
+}
+
+func readLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	for sc.Scan() {
+		lines = append(lines, bytes.Clone(sc.Bytes()))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+func nativeKind(line []byte) string {
+	var env struct {
+		envelope
+		Event struct {
+			Type  string `json:"type"`
+			Delta struct {
+				Type string `json:"type"`
+			} `json:"delta"`
+		} `json:"event"`
+		Request struct {
+			Subtype string `json:"subtype"`
+		} `json:"request"`
+	}
+	if json.Unmarshal(line, &env) != nil {
+		return "(not json)"
+	}
+	switch {
+	case env.Type == "stream_event" && env.Event.Delta.Type != "" && env.Event.Type == "content_block_delta":
+		return "stream_event/" + env.Event.Delta.Type
+	case env.Type == "stream_event":
+		return "stream_event/" + env.Event.Type
+	case env.Type == "control_request":
+		return "control_request/" + env.Request.Subtype
+	}
+	return lineKind(env.envelope)
+}
+
+// convertFixture runs a converter over a fixture; a line "#!interrupt"
+// stands for the adapter's NoteInterrupt, other lines starting with "#" are
+// comments.
+func convertFixture(t testing.TB, path string) []goldenEvent {
+	t.Helper()
+	c := NewConverter()
+	var out []goldenEvent
+	for i, l := range readLines(t, path) {
+		if bytes.HasPrefix(l, []byte("#")) {
+			if string(bytes.TrimSpace(l)) == "#!interrupt" {
+				c.NoteInterrupt()
+			}
+			continue
+		}
+		for _, d := range c.Line(l) {
+			assertRawJSON(t, d)
+			out = append(out, goldenEvent{
+				Line: i + 1, Native: nativeKind(l), Type: d.Type, Synthetic: d.Synthetic,
+				NativeSessionID: d.NativeSessionID, Data: d.Data,
+			})
+		}
+	}
+	for _, d := range c.Flush() {
+		out = append(out, goldenEvent{Native: "(flush)", Type: d.Type, Data: d.Data})
+	}
+	return out
+}
+
+func assertRawJSON(t testing.TB, d agent.Draft) {
+	t.Helper()
+	if d.Raw != nil && !json.Valid(d.Raw) {
+		t.Fatalf("draft %s has invalid raw %q", d.Type, d.Raw)
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, fixture := range stdoutFixtures(t) {
+		t.Run(filepath.Base(fixture), func(t *testing.T) {
+			events := convertFixture(t, fixture)
+			got, err := json.MarshalIndent(events, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := goldenName(fixture)
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if diff := cmp.Diff(string(want), string(got)); diff != "" {
+				t.Errorf("%s differs (-want +got):\n%s", golden, diff)
+			}
+			checkInvariants(t, fixture, events)
+		})
+	}
+}
+
+// checkInvariants holds for every stream: nothing the real CLI printed is
+// unparsed; every item completed was started once and completed once;
+// deltas only go to started, not yet completed items; every item's parent
+// is an item seen before it; a turn ends after its last item.
+func checkInvariants(t *testing.T, fixture string, events []goldenEvent) {
+	t.Helper()
+	synthetic := strings.Contains(filepath.Base(fixture), "unknown")
+	started := map[string]bool{}
+	completed := map[string]bool{}
+	for _, e := range events {
+		switch d := e.Data.(type) {
+		case *schema.AgentUnparsedData:
+			if !synthetic {
+				t.Errorf("line %d: unparsed: %s", e.Line, d.Error)
+			}
+		case *schema.ItemEventData:
+			id := schema.Deref(d.Item.NativeItemID)
+			if id == "" {
+				t.Errorf("line %d: item without native id", e.Line)
+			}
+			if p := d.Item.ParentID; p != nil && !started[*p] && !strings.HasPrefix(*p, "toolu_") {
+				t.Errorf("line %d: %s has unknown parent %s", e.Line, id, *p)
+			}
+			if e.Type == schema.EventItemStarted {
+				if started[id] {
+					t.Errorf("line %d: %s started twice", e.Line, id)
+				}
+				started[id] = true
+			} else {
+				if !started[id] || completed[id] {
+					t.Errorf("line %d: %s completed without start or twice", e.Line, id)
+				}
+				completed[id] = true
+			}
+		case *schema.ItemDeltaData:
+			id := schema.Deref(d.NativeItemID)
+			if !started[id] || completed[id] {
+				t.Errorf("line %d: delta for %s outside its lifetime", e.Line, id)
+			}
+		case *schema.TurnEventData:
+			for id := range started {
+				if !completed[id] {
+					t.Errorf("line %d: turn ended with %s open", e.Line, id)
+				}
+			}
+		}
+	}
+}
+
+// The stdin lines we build equal what the capture driver wrote, which the
+// real CLI accepted.
+func TestStdinMatchesCaptures(t *testing.T) {
+	t.Run("bash permission", func(t *testing.T) {
+		want := readLines(t, "testdata/claude-bash-permission.stdin.jsonl")
+		c := NewConverter()
+		for _, l := range readLines(t, "testdata/claude-bash-permission.stdout.jsonl") {
+			c.Line(l)
+		}
+		assertJSONEqual(t, want[0], InitializeLine("req_1_init"))
+		userLine, err := UserLine(agent.Prompt{Text: "Please run it. FAKE_BASH: touch made-by-bash.txt && echo made"}, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertJSONEqual(t, want[1], userLine)
+
+		c = NewConverter()
+		lines := readLines(t, "testdata/claude-bash-permission.stdout.jsonl")
+		for _, l := range lines[:4] { // up to the can_use_tool request
+			c.Line(l)
+		}
+		got, err := c.AnswerPermission("b078970f-a6fd-4d8b-a2d5-56feae6916d0", schema.ReplyOnce)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertJSONEqual(t, want[2], got)
+	})
+	t.Run("ask user question", func(t *testing.T) {
+		want := readLines(t, "testdata/claude-askuserquestion.stdin.jsonl")
+		c := NewConverter()
+		lines := readLines(t, "testdata/claude-askuserquestion.stdout.jsonl")
+		for _, l := range lines[:4] {
+			c.Line(l)
+		}
+		got, err := c.AnswerQuestion("56ce1a24-cb70-4afb-b496-f4707d1f6416.q0", []string{"Red"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertJSONEqual(t, want[2], got)
+		if _, ok := c.Pending("56ce1a24-cb70-4afb-b496-f4707d1f6416"); ok {
+			t.Error("request still pending after its answer")
+		}
+	})
+}
+
+func assertJSONEqual(t *testing.T, want, got []byte) {
+	t.Helper()
+	var w, g any
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("%v: %s", err, got)
+	}
+	if diff := cmp.Diff(w, g); diff != "" {
+		t.Errorf("line differs (-want +got):\n%s", diff)
+	}
+	if !bytes.HasSuffix(got, []byte("\n")) || bytes.Count(got, []byte("\n")) != 1 {
+		t.Errorf("not exactly one line: %q", got)
+	}
+}

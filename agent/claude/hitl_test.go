@@ -1,0 +1,209 @@
+package claude
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// feed runs the fixture's lines up to and including line n (1-based).
+func feed(t *testing.T, fixture string, n int) *Converter {
+	t.Helper()
+	c := NewConverter()
+	for _, l := range readLines(t, "testdata/"+fixture)[:n] {
+		c.Line(l)
+	}
+	return c
+}
+
+// response decodes a control_response line's inner response.
+func response(t *testing.T, line []byte) (requestID string, resp map[string]any) {
+	t.Helper()
+	var v struct {
+		Type     string `json:"type"`
+		Response struct {
+			Subtype   string         `json:"subtype"`
+			RequestID string         `json:"request_id"`
+			Response  map[string]any `json:"response"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(line, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Type != "control_response" || v.Response.Subtype != "success" {
+		t.Fatalf("not a success control_response: %s", line)
+	}
+	return v.Response.RequestID, v.Response.Response
+}
+
+func TestPermissionAlwaysScopesSuggestionsToSession(t *testing.T) {
+	c := feed(t, "claude-bash-permission.stdout.jsonl", 4)
+	line, err := c.AnswerPermission("b078970f-a6fd-4d8b-a2d5-56feae6916d0", schema.ReplyAlways)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, resp := response(t, line)
+	want := []any{
+		map[string]any{"type": "addRules", "rules": []any{map[string]any{"toolName": "Bash", "ruleContent": "touch made-by-bash.txt && echo made"}}, "behavior": "allow", "destination": "session"},
+		map[string]any{"type": "addDirectories", "directories": []any{"/lab/work-claude"}, "destination": "session"},
+	}
+	if resp["behavior"] != "allow" {
+		t.Errorf("behavior = %v", resp["behavior"])
+	}
+	if diff := cmp.Diff(want, resp["updatedPermissions"]); diff != "" {
+		t.Errorf("updatedPermissions (-want +got):\n%s", diff)
+	}
+	if _, err := c.AnswerPermission("b078970f-a6fd-4d8b-a2d5-56feae6916d0", schema.ReplyOnce); !errors.Is(err, agent.ErrInvalidRequest) {
+		t.Errorf("second answer: err = %v, want invalid request", err)
+	}
+}
+
+func TestPermissionAlwaysWithoutSuggestions(t *testing.T) {
+	got := sessionRules("Write", json.RawMessage(`[{"type":"setMode","mode":"acceptEdits","destination":"session"}]`))
+	want := `{"behavior":"allow","destination":"session","rules":[{"toolName":"Write"}],"type":"addRules"}`
+	if len(got) != 1 || string(got[0]) != want {
+		t.Errorf("rules = %s, want [%s]", got, want)
+	}
+}
+
+func TestPermissionReject(t *testing.T) {
+	c := feed(t, "synthetic-questions-deny.jsonl", 8)
+	line, err := c.AnswerPermission("0aa1b2c3-3333-4e4f-8a9b-000000000004", schema.ReplyReject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, resp := response(t, line)
+	if id != "0aa1b2c3-3333-4e4f-8a9b-000000000004" || resp["behavior"] != "deny" || resp["message"] == "" {
+		t.Errorf("reject = %s", line)
+	}
+}
+
+func TestQuestionsAnsweredTogether(t *testing.T) {
+	const req = "0aa1b2c3-3333-4e4f-8a9b-000000000003"
+	c := feed(t, "synthetic-questions-deny.jsonl", 5)
+	if _, err := c.AnswerPermission(req, schema.ReplyOnce); err == nil {
+		t.Error("a question request accepted a permission reply")
+	}
+	line, err := c.AnswerQuestion(QuestionID(req, 1), []string{"S", "L"}, false)
+	if err != nil || line != nil {
+		t.Fatalf("first answer: line %s, err %v; want nothing yet", line, err)
+	}
+	line, err = c.AnswerQuestion(QuestionID(req, 0), []string{"Blue"}, false)
+	if err != nil || line == nil {
+		t.Fatalf("second answer: line %s, err %v", line, err)
+	}
+	_, resp := response(t, line)
+	in := resp["updatedInput"].(map[string]any)
+	want := map[string]any{"Which color should we use?": "Blue", "Which sizes?": "S, L"}
+	if diff := cmp.Diff(want, in["answers"]); diff != "" {
+		t.Errorf("answers (-want +got):\n%s", diff)
+	}
+	if len(in["questions"].([]any)) != 2 {
+		t.Errorf("questions not kept: %v", in)
+	}
+	if _, err := c.AnswerQuestion(QuestionID(req, 0), []string{"Red"}, false); err == nil {
+		t.Error("answered a settled request")
+	}
+}
+
+func TestQuestionRejectDenies(t *testing.T) {
+	const req = "0aa1b2c3-3333-4e4f-8a9b-000000000003"
+	c := feed(t, "synthetic-questions-deny.jsonl", 5)
+	line, err := c.AnswerQuestion(QuestionID(req, 1), nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, resp := response(t, line); resp["behavior"] != "deny" {
+		t.Errorf("reject = %s", line)
+	}
+	if _, ok := c.Pending(req); ok {
+		t.Error("rejected request still pending")
+	}
+}
+
+func TestExitPlanMode(t *testing.T) {
+	const req = "3c9b7f20-2222-4d5e-8f90-000000000002"
+	cases := []struct {
+		name     string
+		answer   []string
+		reject   bool
+		behavior string
+		message  string
+	}{
+		{"approve", []string{"approve"}, false, "allow", ""},
+		{"reject option", []string{"reject"}, false, "deny", "The user rejected the plan. Stay in plan mode and revise it."},
+		{"rejected", nil, true, "deny", "The user rejected the plan. Stay in plan mode and revise it."},
+		{"feedback", []string{"Use a shell script instead"}, false, "deny", "The user rejected the plan: Use a shell script instead"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := feed(t, "synthetic-exitplanmode.jsonl", 6)
+			c.PlanExitMode = "acceptEdits"
+			line, err := c.AnswerQuestion(QuestionID(req, 0), tc.answer, tc.reject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, resp := response(t, line)
+			if resp["behavior"] != tc.behavior {
+				t.Fatalf("behavior = %v: %s", resp["behavior"], line)
+			}
+			if tc.behavior == "deny" {
+				if resp["message"] != tc.message {
+					t.Errorf("message = %q", resp["message"])
+				}
+				return
+			}
+			want := []any{map[string]any{"type": "setMode", "mode": "acceptEdits", "destination": "session"}}
+			if diff := cmp.Diff(want, resp["updatedPermissions"]); diff != "" {
+				t.Errorf("updatedPermissions (-want +got):\n%s", diff)
+			}
+			if resp["updatedInput"].(map[string]any)["plan"] == nil {
+				t.Errorf("plan not kept: %s", line)
+			}
+		})
+	}
+}
+
+func TestQuestionRequestsAreNotPermissions(t *testing.T) {
+	for _, f := range []string{"claude-askuserquestion.stdout.jsonl", "synthetic-exitplanmode.jsonl", "synthetic-questions-deny.jsonl"} {
+		for _, e := range convertFixture(t, "testdata/"+f) {
+			if p, ok := e.Data.(*schema.PermissionEventData); ok && (p.Action == "AskUserQuestion" || p.Action == "ExitPlanMode") {
+				t.Errorf("%s: %s surfaced as a permission", f, p.Action)
+			}
+		}
+	}
+}
+
+func TestCancelledRequestIsGone(t *testing.T) {
+	c := feed(t, "claude-bash-permission.stdout.jsonl", 4)
+	c.Line([]byte(`{"type":"control_cancel_request","request_id":"b078970f-a6fd-4d8b-a2d5-56feae6916d0"}`))
+	if _, err := c.AnswerPermission("b078970f-a6fd-4d8b-a2d5-56feae6916d0", schema.ReplyOnce); err == nil {
+		t.Error("answered a withdrawn request")
+	}
+}
+
+func TestUnsupportedControlRequestIsRefused(t *testing.T) {
+	c := NewConverter()
+	ds := c.Line([]byte(`{"type":"control_request","request_id":"cli-1","request":{"subtype":"mcp_message","server_name":"x","message":{}}}`))
+	if len(ds) != 1 || ds[0].Type != schema.EventAgentUnparsed {
+		t.Fatalf("drafts = %+v", ds)
+	}
+	if got := c.Unanswered(); len(got) != 1 || got[0] != "cli-1" {
+		t.Errorf("Unanswered = %v", got)
+	}
+	if got := c.Unanswered(); len(got) != 0 {
+		t.Errorf("Unanswered again = %v", got)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(ErrorResponseLine("cli-1", "unsupported"), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v["response"].(map[string]any)["subtype"] != "error" {
+		t.Errorf("error response = %v", v)
+	}
+}

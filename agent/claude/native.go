@@ -1,0 +1,303 @@
+package claude
+
+import "encoding/json"
+
+// Native wire types of the Claude Code CLI (2.1.x) in bidirectional
+// stream-json mode:
+//
+//	claude --input-format stream-json --output-format stream-json --verbose \
+//	       --include-partial-messages --permission-prompt-tool stdio
+//
+// The CLI writes one JSON object per line on stdout and reads one per line on
+// stdin. Only the fields the converter and the adapter use are modelled; the
+// CLI adds fields between releases, so decoding never fails on unknown keys.
+// Fields whose JSON type varies between releases (or that we only pass
+// through) are json.RawMessage.
+
+// envelope is what every stdout line has in common.
+type envelope struct {
+	Type            string  `json:"type"`
+	Subtype         string  `json:"subtype"`
+	SessionID       string  `json:"session_id"`
+	UUID            string  `json:"uuid"`
+	ParentToolUseID *string `json:"parent_tool_use_id"`
+}
+
+// systemInit is {"type":"system","subtype":"init"}: the session metadata the
+// CLI prints at the start of every turn.
+type systemInit struct {
+	Cwd               string          `json:"cwd"`
+	SessionID         string          `json:"session_id"`
+	Tools             []string        `json:"tools"`
+	MCPServers        json.RawMessage `json:"mcp_servers"`
+	Model             string          `json:"model"`
+	PermissionMode    string          `json:"permissionMode"`
+	APIKeySource      string          `json:"apiKeySource"`
+	ClaudeCodeVersion string          `json:"claude_code_version"`
+	OutputStyle       string          `json:"output_style"`
+	Agents            json.RawMessage `json:"agents"`
+	Skills            json.RawMessage `json:"skills"`
+	SlashCommands     json.RawMessage `json:"slash_commands"`
+}
+
+// systemAPIRetry is {"type":"system","subtype":"api_retry"}: an API call
+// failed with a retryable error and will be retried.
+type systemAPIRetry struct {
+	Attempt      int             `json:"attempt"`
+	MaxRetries   int             `json:"max_retries"`
+	RetryDelayMs float64         `json:"retry_delay_ms"`
+	ErrorStatus  *int            `json:"error_status"`
+	Error        json.RawMessage `json:"error"`
+}
+
+// systemCompactBoundary is {"type":"system","subtype":"compact_boundary"}.
+type systemCompactBoundary struct {
+	CompactMetadata struct {
+		Trigger    string `json:"trigger"`
+		PreTokens  *int   `json:"pre_tokens"`
+		PostTokens *int   `json:"post_tokens"`
+	} `json:"compact_metadata"`
+}
+
+// systemInformational is {"type":"system","subtype":"informational"}: a
+// notice the CLI shows the user.
+type systemInformational struct {
+	Content string `json:"content"`
+	Level   string `json:"level"`
+}
+
+// apiMessage is an Anthropic Messages API message as the CLI wraps it.
+type apiMessage struct {
+	ID         string          `json:"id"`
+	Model      string          `json:"model"`
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	StopReason *string         `json:"stop_reason"`
+	Usage      json.RawMessage `json:"usage"`
+}
+
+// contentBlock is one block of a message's content (any block type).
+type contentBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text"`
+	Thinking  string          `json:"thinking"`
+	Signature string          `json:"signature"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Input     json.RawMessage `json:"input"`
+	ToolUseID string          `json:"tool_use_id"`
+	Content   json.RawMessage `json:"content"`
+	IsError   bool            `json:"is_error"`
+	Source    json.RawMessage `json:"source"`
+}
+
+// assistantLine is {"type":"assistant"}. The CLI prints one such line per
+// completed content block, all carrying the same message.id. An API failure
+// is reported as a synthetic assistant line (model "<synthetic>") with error
+// set; transcripts also mark it isApiErrorMessage.
+type assistantLine struct {
+	Message           apiMessage      `json:"message"`
+	ParentToolUseID   *string         `json:"parent_tool_use_id"`
+	Error             json.RawMessage `json:"error"`
+	IsAPIErrorMessage bool            `json:"isApiErrorMessage"`
+	APIErrorStatus    *int            `json:"apiErrorStatus"`
+}
+
+// userLine is {"type":"user"}: tool results (with the structured
+// tool_use_result side field), replays, synthetic notes and sub-agent
+// prompts.
+type userLine struct {
+	Message struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"message"`
+	ParentToolUseID *string         `json:"parent_tool_use_id"`
+	ToolUseResult   json.RawMessage `json:"tool_use_result"`
+	IsSynthetic     bool            `json:"isSynthetic"`
+	IsReplay        bool            `json:"isReplay"`
+}
+
+// streamEventLine is {"type":"stream_event"}: one raw Messages API SSE
+// event, printed with --include-partial-messages.
+type streamEventLine struct {
+	Event           streamEvent `json:"event"`
+	ParentToolUseID *string     `json:"parent_tool_use_id"`
+	APIMessageID    string      `json:"api_message_id"`
+}
+
+// streamEvent is a Messages API stream event: message_start,
+// content_block_start, content_block_delta, content_block_stop,
+// message_delta, message_stop, ping, error.
+type streamEvent struct {
+	Type         string        `json:"type"`
+	Index        int           `json:"index"`
+	Message      *apiMessage   `json:"message"`
+	ContentBlock *contentBlock `json:"content_block"`
+	Delta        *streamDelta  `json:"delta"`
+}
+
+// streamDelta is the delta of content_block_delta (text_delta,
+// thinking_delta, input_json_delta, signature_delta, citations_delta) or of
+// message_delta.
+type streamDelta struct {
+	Type        string `json:"type"`
+	Text        string `json:"text"`
+	Thinking    string `json:"thinking"`
+	PartialJSON string `json:"partial_json"`
+	Signature   string `json:"signature"`
+}
+
+// resultLine is {"type":"result"}: the end of a turn. subtype is success or
+// error_*; is_error may be true with subtype success (API errors).
+type resultLine struct {
+	Subtype           string          `json:"subtype"`
+	IsError           bool            `json:"is_error"`
+	Result            string          `json:"result"`
+	Errors            []string        `json:"errors"`
+	APIErrorStatus    *int            `json:"api_error_status"`
+	TerminalReason    string          `json:"terminal_reason"`
+	DurationMs        json.RawMessage `json:"duration_ms"`
+	DurationAPIMs     json.RawMessage `json:"duration_api_ms"`
+	NumTurns          json.RawMessage `json:"num_turns"`
+	TotalCostUSD      json.RawMessage `json:"total_cost_usd"`
+	Usage             json.RawMessage `json:"usage"`
+	ModelUsage        json.RawMessage `json:"modelUsage"`
+	StopReason        json.RawMessage `json:"stop_reason"`
+	PermissionDenials json.RawMessage `json:"permission_denials"`
+}
+
+// controlRequestLine is {"type":"control_request"} in either direction.
+type controlRequestLine struct {
+	RequestID string          `json:"request_id"`
+	Request   json.RawMessage `json:"request"`
+}
+
+// canUseTool is the request of a can_use_tool control request: the CLI asks
+// whether a tool call may run (--permission-prompt-tool stdio).
+type canUseTool struct {
+	Subtype                 string          `json:"subtype"`
+	ToolName                string          `json:"tool_name"`
+	DisplayName             string          `json:"display_name"`
+	Input                   json.RawMessage `json:"input"`
+	Description             string          `json:"description"`
+	PermissionSuggestions   json.RawMessage `json:"permission_suggestions"`
+	BlockedPath             *string         `json:"blocked_path"`
+	ToolUseID               string          `json:"tool_use_id"`
+	DecisionReason          json.RawMessage `json:"decision_reason"`
+	RequiresUserInteraction bool            `json:"requires_user_interaction"`
+	AgentID                 string          `json:"agent_id"`
+}
+
+// controlResponseLine is {"type":"control_response"}: the CLI's answer to
+// one of our control requests (initialize, interrupt).
+type controlResponseLine struct {
+	Response struct {
+		Subtype   string          `json:"subtype"`
+		RequestID string          `json:"request_id"`
+		Response  json.RawMessage `json:"response"`
+		Error     string          `json:"error"`
+	} `json:"response"`
+}
+
+// controlCancelLine is {"type":"control_cancel_request"}: the CLI withdrew
+// one of its own control requests (e.g. a permission prompt after an
+// interrupt).
+type controlCancelLine struct {
+	RequestID string `json:"request_id"`
+}
+
+// askInput is the input of the AskUserQuestion tool.
+type askInput struct {
+	Questions []askQuestion `json:"questions"`
+	// Question and Options are an older single-question shape.
+	Question string   `json:"question"`
+	Options  []string `json:"options"`
+}
+
+// askQuestion is one question of AskUserQuestion.
+type askQuestion struct {
+	Question string `json:"question"`
+	Header   string `json:"header"`
+	Options  []struct {
+		Label       string `json:"label"`
+		Description string `json:"description"`
+	} `json:"options"`
+	MultiSelect bool `json:"multiSelect"`
+}
+
+// Lines we write to the CLI's stdin.
+
+// userInput is a user turn.
+type userInput struct {
+	Type            string           `json:"type"` // "user"
+	Message         userInputMessage `json:"message"`
+	ParentToolUseID *string          `json:"parent_tool_use_id"`
+	SessionID       string           `json:"session_id"`
+}
+
+// userInputMessage's content is a string (text only) or []inputBlock.
+type userInputMessage struct {
+	Role    string `json:"role"` // "user"
+	Content any    `json:"content"`
+}
+
+// inputBlock is a user content block: text, image or document.
+type inputBlock struct {
+	Type   string       `json:"type"`
+	Text   string       `json:"text,omitempty"`
+	Source *inputSource `json:"source,omitempty"`
+	Title  string       `json:"title,omitempty"`
+}
+
+// inputSource is the source of an image or document block: base64, url or
+// (documents only) text.
+type inputSource struct {
+	Type      string `json:"type"`
+	MediaType string `json:"media_type,omitempty"`
+	Data      string `json:"data,omitempty"`
+	URL       string `json:"url,omitempty"`
+}
+
+// controlRequest is a control request we send (initialize, interrupt,
+// set_permission_mode).
+type controlRequest struct {
+	Type      string `json:"type"` // "control_request"
+	RequestID string `json:"request_id"`
+	Request   any    `json:"request"`
+}
+
+type initializeRequest struct {
+	Subtype string          `json:"subtype"` // "initialize"
+	Hooks   json.RawMessage `json:"hooks"`
+}
+
+type interruptRequest struct {
+	Subtype string `json:"subtype"` // "interrupt"
+}
+
+type setPermissionModeRequest struct {
+	Subtype string `json:"subtype"` // "set_permission_mode"
+	Mode    string `json:"mode"`
+}
+
+// controlResponse answers one of the CLI's control requests.
+type controlResponse struct {
+	Type     string              `json:"type"` // "control_response"
+	Response controlResponseBody `json:"response"`
+}
+
+type controlResponseBody struct {
+	Subtype   string `json:"subtype"` // "success" or "error"
+	RequestID string `json:"request_id"`
+	Response  any    `json:"response,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// permissionResult is the response to can_use_tool.
+type permissionResult struct {
+	Behavior           string            `json:"behavior"` // "allow" or "deny"
+	UpdatedInput       json.RawMessage   `json:"updatedInput,omitempty"`
+	UpdatedPermissions []json.RawMessage `json:"updatedPermissions,omitempty"`
+	Message            string            `json:"message,omitempty"`
+	Interrupt          bool              `json:"interrupt,omitempty"`
+}

@@ -1,0 +1,202 @@
+package claude
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// Tool-specific content of tool_call and tool_result items.
+//
+//   - Bash: the call gets a json part {"command", "description"?}; its
+//     result a json part {"command", "exitCode", "stdout"?, "stderr"?,
+//     "interrupted"?}. exitCode is 0 for a successful run, the number the
+//     CLI reports ("Exit code N") for a failed one, null when unknown
+//     (denied, interrupted).
+//   - Write, Edit, MultiEdit, NotebookEdit: the call gets a file_ref part
+//     (action write or patch) with a unified-style diff derived from the
+//     input: Write as an all-added hunk, Edit/MultiEdit as one -/+ hunk per
+//     edit (the CLI does not tell line numbers in the call), NotebookEdit
+//     without a diff.
+//   - Read: the call gets a file_ref part with action read.
+
+// callParts is the content of a tool_call item.
+func callParts(name string, input json.RawMessage, id string) []schema.ContentPart {
+	parts := []schema.ContentPart{schema.ToolCall(name, string(input), id)}
+	var in struct {
+		Command      string `json:"command"`
+		Description  string `json:"description"`
+		FilePath     string `json:"file_path"`
+		NotebookPath string `json:"notebook_path"`
+		Content      string `json:"content"`
+		OldString    string `json:"old_string"`
+		NewString    string `json:"new_string"`
+		Edits        []edit `json:"edits"`
+	}
+	if json.Unmarshal(input, &in) != nil {
+		return parts
+	}
+	switch name {
+	case "Bash":
+		cmd := map[string]string{"command": in.Command}
+		if in.Description != "" {
+			cmd["description"] = in.Description
+		}
+		parts = append(parts, schema.JSONPart(cmd))
+	case "Write":
+		if in.FilePath != "" {
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FileWrite, writeDiff(in.FilePath, in.Content)))
+		}
+	case "Edit":
+		if in.FilePath != "" {
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FilePatch,
+				editDiff(in.FilePath, []edit{{OldString: in.OldString, NewString: in.NewString}})))
+		}
+	case "MultiEdit":
+		if in.FilePath != "" {
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FilePatch, editDiff(in.FilePath, in.Edits)))
+		}
+	case "NotebookEdit":
+		if in.NotebookPath != "" {
+			parts = append(parts, schema.FileRef(in.NotebookPath, schema.FilePatch, nil))
+		}
+	case "Read":
+		if in.FilePath != "" {
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FileRead, nil))
+		}
+	}
+	return parts
+}
+
+type edit struct {
+	OldString string `json:"old_string"`
+	NewString string `json:"new_string"`
+}
+
+func splitLines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+func writeDiff(path, content string) *string {
+	lines := splitLines(content)
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- /dev/null\n+++ %s\n@@ -0,0 +1,%d @@\n", path, len(lines))
+	for _, l := range lines {
+		b.WriteString("+" + l + "\n")
+	}
+	return schema.Ptr(b.String())
+}
+
+func editDiff(path string, edits []edit) *string {
+	if len(edits) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "--- %s\n+++ %s\n", path, path)
+	for _, e := range edits {
+		b.WriteString("@@ @@\n")
+		for _, l := range splitLines(e.OldString) {
+			b.WriteString("-" + l + "\n")
+		}
+		for _, l := range splitLines(e.NewString) {
+			b.WriteString("+" + l + "\n")
+		}
+	}
+	return schema.Ptr(b.String())
+}
+
+var exitCodeRe = regexp.MustCompile(`(?m)^(?:Error: )?Exit code (-?\d+)`)
+
+// resultExtras is what a tool_result item carries besides its output.
+func resultExtras(call toolUse, output string, isError bool, side json.RawMessage) []schema.ContentPart {
+	if call.name != "Bash" {
+		return nil
+	}
+	var in struct {
+		Command string `json:"command"`
+	}
+	_ = json.Unmarshal(call.input, &in)
+	res := map[string]any{"command": in.Command, "exitCode": nil}
+	var s struct {
+		Stdout      *string `json:"stdout"`
+		Stderr      *string `json:"stderr"`
+		Interrupted bool    `json:"interrupted"`
+	}
+	if json.Unmarshal(side, &s) == nil {
+		if s.Stdout != nil {
+			res["stdout"] = *s.Stdout
+		}
+		if s.Stderr != nil {
+			res["stderr"] = *s.Stderr
+		}
+		if s.Interrupted {
+			res["interrupted"] = true
+		}
+	}
+	switch m := exitCodeRe.FindStringSubmatch(output); {
+	case m != nil:
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			res["exitCode"] = n
+		}
+	case !isError && !s.Interrupted:
+		res["exitCode"] = 0
+	}
+	return []schema.ContentPart{schema.JSONPart(res)}
+}
+
+// resultText is the text of a tool result's content: a string as is, the
+// text blocks of a block list joined by newlines (images as "[image]",
+// other blocks as JSON).
+func resultText(content json.RawMessage) string {
+	content = bytes.TrimSpace(content)
+	if len(content) == 0 || string(content) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(content, &s) == nil {
+		return s
+	}
+	var blocks []json.RawMessage
+	if json.Unmarshal(content, &blocks) != nil {
+		return string(compactJSON(content))
+	}
+	parts := make([]string, 0, len(blocks))
+	for _, raw := range blocks {
+		var b struct {
+			Type string  `json:"type"`
+			Text *string `json:"text"`
+		}
+		switch {
+		case json.Unmarshal(raw, &b) != nil:
+			parts = append(parts, string(compactJSON(raw)))
+		case b.Text != nil && (b.Type == "text" || b.Type == ""):
+			parts = append(parts, *b.Text)
+		case b.Type == "image":
+			parts = append(parts, "[image]")
+		default:
+			parts = append(parts, string(compactJSON(raw)))
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// compactJSON returns raw without insignificant spaces; "{}" when absent or
+// invalid.
+func compactJSON(raw json.RawMessage) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return json.RawMessage("{}")
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return json.RawMessage("{}")
+	}
+	return b.Bytes()
+}
