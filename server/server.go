@@ -79,6 +79,8 @@ func New(cfg Config) *Server {
 	s.registerHITL()
 	s.registerFS()
 	patchSchemas(s.api)
+	s.mux.Handle("/ui/", s.ui())
+	s.mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	s.mux.HandleFunc("/", s.fallback)
 	var h http.Handler = s.mux
 	h = s.auth(h)
@@ -176,6 +178,18 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
 	_, _ = w.Write([]byte("404 Not Found\n\n" + banner))
+}
+
+// ui serves the embedded inspector, or explains its absence.
+func (s *Server) ui() http.Handler {
+	if s.cfg.UI != nil {
+		return http.StripPrefix("/ui", s.cfg.UI)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte("The inspector UI is not built into this binary.\n\nThe HTTP API is fully available under /v1; see /openapi.json.\n"))
+	})
 }
 
 const banner = `This is a Sandbox Agent server.
