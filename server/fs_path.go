@@ -63,21 +63,8 @@ func (s *Server) fsBase(sessionID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := ""
-	if d := sess.Info().Directory; d != nil {
-		dir = *d
-	}
-	if filepath.IsAbs(dir) {
-		return dir, nil
-	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return "", streamErr(fmt.Errorf("server working directory: %w", err))
-	}
-	if dir == "" {
-		return cwd, nil
-	}
-	return filepath.Join(cwd, dir), nil
+	// The session's working directory: where its agent runs.
+	return sess.Dir(), nil
 }
 
 // cleanRelative drops "." and empty components of a relative path and

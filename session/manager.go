@@ -67,6 +67,9 @@ func NewManager(cfg Config) *Manager {
 	if cfg.Dir == "" {
 		cfg.Dir, _ = os.Getwd()
 	}
+	if abs, err := filepath.Abs(cfg.Dir); err == nil {
+		cfg.Dir = abs
+	}
 	return &Manager{cfg: cfg, sessions: map[string]*Session{}, creating: map[string]bool{}}
 }
 
@@ -178,7 +181,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(),
 	}
 	s := &Session{
-		id: id, adapter: ad, info: info, store: m.cfg.Store,
+		id: id, adapter: ad, info: info, store: m.cfg.Store, dir: dir,
 		log: m.cfg.Logger.With("session", id, "agent", info.ID),
 		rec: rec, pipe: newPipeline(id, m.cfg.Now), changed: make(chan struct{}), gone: make(chan struct{}),
 		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},

@@ -23,6 +23,7 @@ type Session struct {
 	info    agent.Info
 	store   store.Store
 	log     *slog.Logger
+	dir     string // the agent's working directory (absolute)
 
 	mu       sync.Mutex
 	rec      store.SessionRecord
@@ -53,6 +54,10 @@ type pendingQuestion struct {
 
 // ID returns the client-chosen session id.
 func (s *Session) ID() string { return s.id }
+
+// Dir returns the session's working directory (absolute): where its agent
+// runs and where relative fs paths of the session resolve.
+func (s *Session) Dir() string { return s.dir }
 
 // Agent returns the agent id.
 func (s *Session) Agent() string { return s.info.ID }
