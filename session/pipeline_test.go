@@ -52,10 +52,10 @@ func TestPipelineFillsGaps(t *testing.T) {
 		agent.Draft{Type: schema.EventSessionStarted, NativeSessionID: "native-1"},
 		agent.Draft{Type: schema.EventSessionStarted}, // duplicate: dropped
 		agent.Draft{Type: schema.EventTurnStarted, Data: &schema.TurnEventData{Phase: schema.PhaseStarted}},
-		agent.ItemCompleted(msg, nil),  // never started, never streamed
-		agent.ItemCompleted(call, nil), // parent refers to m1's native id
-		agent.Delta("m2", "str", nil),  // unknown item: started first
-		agent.Delta("", "eam", nil),    // no id: the open message
+		agent.ItemCompleted(msg, nil),                                     // never started, never streamed
+		agent.ItemCompleted(call, nil),                                    // parent refers to m1's native id
+		agent.Delta("m2", "str", nil),                                     // unknown item: started first
+		agent.Delta("", "eam", nil),                                       // no id: the open message
 		agent.ItemStarted(agent.Message("m2", schema.RoleAssistant), nil), // already started: dropped
 		agent.ItemCompleted(agent.Message("m2", schema.RoleAssistant, schema.Text("stream")), nil),
 		agent.TurnEnded(nil),
