@@ -240,8 +240,15 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	return s, nil
 }
 
+// Installable is implemented by adapters that have nothing to install (the
+// in-process mock) or cannot run yet; they return false.
+type Installable interface{ Installable() bool }
+
 func (m *Manager) ensureInstalled(ctx context.Context, ad agent.Adapter, version string) error {
 	id := ad.Info().ID
+	if in, ok := ad.(Installable); ok && !in.Installable() {
+		return nil // Open reports whether the agent can run
+	}
 	if m.cfg.Installer != nil {
 		if _, err := m.cfg.Installer.EnsureInstalled(ctx, id, version); err != nil {
 			if pe, ok := problem.As(err); ok {

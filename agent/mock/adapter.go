@@ -108,3 +108,6 @@ func (a *Adapter) Open(ctx context.Context, spec agent.Spec, sink agent.Sink) (a
 	go c.loop()
 	return c, nil
 }
+
+// Installable is false: the mock runs in-process and has nothing to install.
+func (a *Adapter) Installable() bool { return false }

@@ -65,3 +65,7 @@ func (a *Adapter) Models(context.Context) (agent.ModelList, error) {
 func (a *Adapter) Open(context.Context, agent.Spec, agent.Sink) (agent.Conn, error) {
 	return nil, agent.Errorf(agent.ErrNotInstalled, "the %s adapter is not available in this build yet", a.info.ID)
 }
+
+// Installable is false: installing the CLI would not help until the
+// adapter exists, so session creation fails fast instead of downloading.
+func (a *Adapter) Installable() bool { return false }

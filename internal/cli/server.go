@@ -81,7 +81,7 @@ func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
 	mgr := session.NewManager(session.Config{Registry: newRegistry(), Logger: log, Env: agentEnv, Installer: newInstaller()})
 	srv := server.New(server.Config{
 		Manager: mgr, Token: o.token, CORS: o.cors, Logger: log, Version: Version,
-		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newHTTPInstaller(),
+		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newInstaller(),
 	})
 	return srv, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,14 +2,19 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/agent/pending"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
-	"github.com/sandbox-agent/sandbox-agent/server"
-	"github.com/sandbox-agent/sandbox-agent/session"
+	"github.com/sandbox-agent/sandbox-agent/install"
+	"github.com/sandbox-agent/sandbox-agent/problem"
 )
+
+// installer is the process-wide agent installer.
+var installer = sync.OnceValue(func() *install.Manager { return install.New(install.Config{}) })
 
 // newRegistry lists the agents in the reference's order.
 func newRegistry() *agent.Registry {
@@ -26,8 +31,31 @@ func agentEnv(string) []string { return nil }
 
 func credentialsAvailable(provider string) bool { return credentials.Available(provider) }
 
-func newInstaller() session.Installer { return nil }
+// agentInstaller adapts the install package to the session and server
+// interfaces, turning its errors into install_failed problems.
+type agentInstaller struct{ m *install.Manager }
 
-func newHTTPInstaller() server.Installer { return nil }
+func (a agentInstaller) EnsureInstalled(ctx context.Context, id, version string) (string, error) {
+	p, err := a.m.EnsureInstalled(ctx, id, version)
+	return p, installProblem(id, err)
+}
 
-var _ = context.Background
+func (a agentInstaller) Install(ctx context.Context, id, version string, reinstall bool) error {
+	_, err := a.m.Install(ctx, id, install.Options{Version: version, Reinstall: reinstall})
+	return installProblem(id, err)
+}
+
+func installProblem(id string, err error) error {
+	if err == nil {
+		return nil
+	}
+	e := problem.New(problem.InstallFailed, "install failed: %s", id).With("stderr", err.Error())
+	var ie *install.Error
+	if errors.As(err, &ie) && ie.URL != "" {
+		e.With("url", ie.URL)
+	}
+	e.Agent, e.Err = id, err
+	return e
+}
+
+func newInstaller() agentInstaller { return agentInstaller{installer()} }
