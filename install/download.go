@@ -146,7 +146,7 @@ func (ins *installer) fetch(ctx context.Context, req fetchReq) (string, func(), 
 			dir = m.cacheDir
 		}
 	}
-	f, err := m.openTemp(dir, ".download-*.partial")
+	f, err := m.openTemp(dir, ".download-"+ins.agent+"-*.partial")
 	if err != nil {
 		return "", noop, ins.ioError("create download file", dir, req.url, err)
 	}
@@ -195,6 +195,7 @@ func (ins *installer) fetch(ctx context.Context, req fetchReq) (string, func(), 
 	}
 	if dir == m.cacheDir && req.cacheKey != "" {
 		dst := filepath.Join(m.cacheDir, req.cacheKey)
+		os.Chmod(tmp, 0o644) // CreateTemp makes it private; the cache may be shared
 		if err := os.Rename(tmp, dst); err == nil {
 			ok = true
 			return dst, noop, nil

@@ -173,6 +173,7 @@ func (ins *installer) prune(prevLink, keep string) {
 func (m *Manager) cleanStale(agent string) {
 	bin := specs[agent].bin
 	for _, pat := range []string{
+		filepath.Join(m.dir, ".download-"+agent+"-*.partial"),
 		filepath.Join(m.dir, "."+bin+".new-*"),
 		filepath.Join(m.dir, "."+bin+".link-*"),
 		filepath.Join(m.dir, agent+"-pkg", ".new-*"),
@@ -183,12 +184,15 @@ func (m *Manager) cleanStale(agent string) {
 			os.RemoveAll(p)
 		}
 	}
-	// Partial downloads in the install dir are not tied to one agent;
-	// remove only those old enough that no install can still be writing.
-	matches, _ := filepath.Glob(filepath.Join(m.dir, ".download-*.partial"))
-	for _, p := range matches {
-		if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > time.Hour {
-			os.Remove(p)
+	// The download cache may be shared by installers of other install
+	// dirs, whose locks we do not hold: remove only partial downloads old
+	// enough that nobody can still be writing them.
+	if m.cacheDir != "" {
+		matches, _ := filepath.Glob(filepath.Join(m.cacheDir, ".download-*.partial"))
+		for _, p := range matches {
+			if st, err := os.Stat(p); err == nil && time.Since(st.ModTime()) > time.Hour {
+				os.Remove(p)
+			}
 		}
 	}
 }

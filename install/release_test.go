@@ -481,3 +481,21 @@ func TestUnknownAgentAndMock(t *testing.T) {
 		t.Fatal("bad source accepted")
 	}
 }
+
+func TestKilledInstallLeftoversAreRemoved(t *testing.T) {
+	f := newReleaseFixture(t)
+	m := newTestManager(t, f.config())
+	os.MkdirAll(filepath.Join(m.Dir(), "amp-pkg", ".new-123"), 0o755)
+	for _, p := range []string{".download-amp-1.partial", ".amp.new-2", "amp-pkg/.new-123/amp"} {
+		os.WriteFile(filepath.Join(m.Dir(), p), []byte("half"), 0o644)
+	}
+	// Another agent's partial download may belong to a live install.
+	os.WriteFile(filepath.Join(m.Dir(), ".download-claude-3.partial"), []byte("half"), 0o644)
+	if _, err := m.Install(context.Background(), "amp", Options{Source: SourceRelease}); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(leftovers(t, m.Dir()), " ")
+	if got != ".download-claude-3.partial amp amp-pkg" {
+		t.Errorf("install dir holds %q", got)
+	}
+}
