@@ -61,7 +61,7 @@ type Converter struct {
 	notes int // status items
 
 	open       []*openMessage          // open assistant messages, oldest first
-	closed     map[string]int          // completed message ids (this turn) → continuations used
+	closed     map[string]int          // completed message ids → continuations used
 	stream     string                  // message.id of the current partial stream
 	tools      map[string]toolUse      // tool_use id → call, until its result
 	reqs       map[string]*Request     // pending can_use_tool requests by request id
@@ -454,7 +454,6 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 	*out = append(*out, d)
 	c.turnFailed = false
 	c.interrupted = false
-	c.closed = map[string]int{}
 	c.tools = map[string]toolUse{}
 	c.stream = ""
 }

@@ -1,0 +1,449 @@
+package claude
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// maxLine bounds one stdout line (tool results can be large; a longer line
+// is dropped as unparsed rather than exhausting memory).
+const maxLine = 64 << 20
+
+// maxCrashes is how many turns in a row may die with the process before the
+// session is ended instead of resumed.
+const maxCrashes = 3
+
+// conn is one session: its converter, kept for the session's life, and the
+// current claude process, replaced when it dies between turns.
+type conn struct {
+	a    *Adapter
+	path string
+	spec agent.Spec
+	sink agent.Sink
+	conv *Converter
+
+	sendMu sync.Mutex // one Send (and process start) at a time
+
+	mu       sync.Mutex
+	cur      *proc
+	pending  int           // turns sent and not ended
+	turnCh   chan struct{} // closed (and replaced) whenever a turn ends
+	closed   bool
+	crashes  int // turns lost to a dying process, in a row
+	requests int
+}
+
+// proc is one claude process.
+type proc struct {
+	p       *process.Proc
+	gen     int
+	initID  string
+	ready   chan struct{} // the CLI answered initialize
+	readyMu sync.Once
+	done    chan struct{} // its stdout is drained and its exit handled
+	killed  bool          // we killed it (interrupt or close), not a crash
+	wmu     sync.Mutex
+}
+
+func newConn(a *Adapter, path string, spec agent.Spec, sink agent.Sink) *conn {
+	c := &conn{a: a, path: path, spec: spec, sink: sink, conv: NewConverter(), turnCh: make(chan struct{})}
+	c.conv.PlanExitMode = afterPlanMode(spec)
+	if spec.NativeSessionID != "" {
+		c.conv.SetSessionID(spec.NativeSessionID)
+	}
+	return c
+}
+
+func (c *conn) open(ctx context.Context) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	_, err := c.ensure(ctx)
+	return err
+}
+
+func (c *conn) nextID(kind string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.requests++
+	return fmt.Sprintf("sa_%s_%d", kind, c.requests)
+}
+
+// ensure returns a running process that answered initialize, starting one
+// (resuming the native session when it is known) if there is none.
+func (c *conn) ensure(ctx context.Context) (*proc, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, agent.Errorf(agent.ErrProcessExited, "claude session is closed")
+	}
+	p := c.cur
+	c.mu.Unlock()
+	if p != nil {
+		select {
+		case <-p.p.Done(): // died between turns: wait until its exit is handled
+			<-p.done
+			p = nil
+		default:
+		}
+	}
+	if p != nil {
+		return p, c.waitReady(ctx, p)
+	}
+	resumed := c.conv.SessionID() != ""
+	p, err := c.start()
+	if err == nil {
+		err = c.waitReady(ctx, p)
+	}
+	if err == nil || !resumed || !errors.Is(err, agent.ErrProcessExited) {
+		return p, err
+	}
+	// The CLI could not resume (its transcript may never have been
+	// written): say so, and start a fresh native session rather than
+	// failing every message from now on.
+	c.sink.Emit(agent.ErrorEvent("could not resume the Claude session; starting a new one: "+err.Error(), "resume_failed", nil, nil))
+	c.conv.SetSessionID("")
+	if p, err = c.start(); err != nil {
+		return nil, err
+	}
+	return p, c.waitReady(ctx, p)
+}
+
+// waitReady waits for the CLI's answer to initialize.
+func (c *conn) waitReady(ctx context.Context, p *proc) error {
+	timer := time.NewTimer(c.a.opts.StartTimeout)
+	defer timer.Stop()
+	select {
+	case <-p.ready:
+		return nil
+	case <-p.done:
+		return c.exitErr(p, "claude exited before it was ready")
+	case <-timer.C:
+		// The CLI reads stdin in order; a late initialize answer does not
+		// stop a user line from being taken. Wait only once.
+		p.readyMu.Do(func() { close(p.ready) })
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *conn) start() (*proc, error) {
+	resume := c.conv.SessionID()
+	pr, err := process.Start(process.Options{
+		Path:  c.path,
+		Args:  c.a.args(c.spec, resume),
+		Dir:   c.spec.Dir,
+		Env:   c.a.env(c.spec),
+		Stdin: true,
+	})
+	if err != nil {
+		return nil, agent.Errorf(agent.ErrProcessExited, "start claude: %v", err)
+	}
+	c.mu.Lock()
+	p := &proc{p: pr, ready: make(chan struct{}), done: make(chan struct{})}
+	p.initID = fmt.Sprintf("sa_init_%d", c.requests+1)
+	c.requests++
+	c.cur = p
+	c.mu.Unlock()
+	go c.read(p)
+	if err := p.write(InitializeLine(p.initID)); err != nil {
+		<-p.done
+		return nil, c.exitErr(p, "claude did not take the initialize request")
+	}
+	return p, nil
+}
+
+func (p *proc) write(line []byte) error {
+	p.wmu.Lock()
+	defer p.wmu.Unlock()
+	_, err := p.p.Stdin().Write(line)
+	return err
+}
+
+// exitErr describes a process that is gone, with its stderr.
+func (c *conn) exitErr(p *proc, what string) error {
+	select {
+	case <-p.p.Done():
+		msg := fmt.Sprintf("%s (exit status %d)", what, p.p.ExitCode())
+		if s := strings.TrimSpace(p.p.StderrText()); s != "" {
+			msg += ": " + s
+		}
+		return agent.Errorf(agent.ErrProcessExited, "%s", msg)
+	default:
+		return agent.Errorf(agent.ErrProcessExited, "%s", what)
+	}
+}
+
+// read converts the process's stdout until it closes, then handles the
+// exit.
+func (c *conn) read(p *proc) {
+	defer close(p.done)
+	r := bufio.NewReaderSize(p.p.Stdout(), 64<<10)
+	for {
+		line, err := readLine(r)
+		if len(bytes.TrimSpace(line)) > 0 {
+			c.line(p, line)
+		}
+		if err != nil {
+			break
+		}
+	}
+	<-p.p.Done()
+	c.exited(p)
+}
+
+// readLine reads one line; a line longer than maxLine is cut there.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line)+len(chunk) <= maxLine {
+			line = append(line, chunk...)
+		}
+		if !errors.Is(err, bufio.ErrBufferFull) {
+			return line, err
+		}
+	}
+}
+
+func (c *conn) line(p *proc, line []byte) {
+	if bytes.Contains(line, []byte(p.initID)) && isResponseTo(line, p.initID) {
+		p.readyMu.Do(func() { close(p.ready) })
+	}
+	for _, d := range c.conv.Line(line) {
+		c.sink.Emit(d)
+		if d.Type == schema.EventTurnEnded {
+			c.turnEnded(true)
+		}
+	}
+	for _, id := range c.conv.Unanswered() {
+		_ = p.write(ErrorResponseLine(id, "not supported by sandbox-agent"))
+	}
+}
+
+func isResponseTo(line []byte, id string) bool {
+	var l controlResponseLine
+	return json.Unmarshal(line, &l) == nil && l.Response.RequestID == id
+}
+
+// turnEnded counts a finished turn and wakes Interrupt.
+func (c *conn) turnEnded(ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending > 0 {
+		c.pending--
+	}
+	if ok {
+		c.crashes = 0
+	}
+	close(c.turnCh)
+	c.turnCh = make(chan struct{})
+}
+
+// exited handles the end of a process. Between turns nothing is said: the
+// next message resumes the session. During a turn the turn ends with an
+// error; when the session cannot be resumed (no native id yet, or it keeps
+// dying) the session ends.
+func (c *conn) exited(p *proc) {
+	c.mu.Lock()
+	if c.cur == p {
+		c.cur = nil
+	}
+	pending, closed, killed := c.pending, c.closed, p.killed
+	c.mu.Unlock()
+	for _, d := range c.conv.Flush() {
+		if !closed {
+			c.sink.Emit(d)
+		}
+	}
+	if closed || pending == 0 {
+		return
+	}
+	code := p.p.ExitCode()
+	if killed { // an interrupt that had to kill
+		for range pending {
+			d := agent.TurnEnded(nil)
+			d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(`{"interrupted":true}`)
+			c.sink.Emit(d)
+			c.turnEnded(true)
+		}
+		return
+	}
+	stderr := p.p.Stderr()
+	msg := fmt.Sprintf("claude exited with status %d during a turn", code)
+	details, _ := json.Marshal(map[string]any{"exitCode": code, "stderr": stderr})
+	c.sink.Emit(agent.ErrorEvent(msg, "process_exit", details, nil))
+	for range pending {
+		d := agent.TurnEnded(nil)
+		d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(`{"isError":true}`)
+		c.sink.Emit(d)
+		c.turnEnded(false)
+	}
+	c.mu.Lock()
+	c.crashes++
+	crashes := c.crashes
+	c.mu.Unlock()
+	if c.conv.SessionID() == "" || crashes >= maxCrashes {
+		ended := schema.SessionEndedData{
+			Reason: schema.EndError, TerminatedBy: schema.ByAgent,
+			Message: schema.Ptr(msg), ExitCode: schema.Ptr(code),
+		}
+		if stderr.Head != nil {
+			ended.Stderr = &stderr
+		}
+		c.sink.Emit(agent.SessionEnded(ended))
+	}
+}
+
+// Send writes a user turn, restarting the process (with --resume) when it
+// is gone. The user's message item is emitted first.
+func (c *conn) Send(ctx context.Context, prompt agent.Prompt) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	line, err := UserLine(prompt, c.conv.SessionID(), c.spec.Dir)
+	if err != nil {
+		return err
+	}
+	p, err := c.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range c.conv.UserMessage(prompt) {
+		c.sink.Emit(d)
+	}
+	c.mu.Lock()
+	c.pending++
+	c.mu.Unlock()
+	if err := p.write(line); err != nil {
+		c.mu.Lock()
+		if c.pending > 0 {
+			c.pending--
+		}
+		c.mu.Unlock()
+		return c.exitErr(p, "claude did not take the message")
+	}
+	return nil
+}
+
+// Answer forwards a permission or question reply as the control_response
+// the CLI waits for.
+func (c *conn) Answer(ctx context.Context, r agent.Reply) error {
+	var line []byte
+	var err error
+	switch r.Kind {
+	case agent.ReplyPermission:
+		line, err = c.conv.AnswerPermission(r.ID, r.Permission)
+	case agent.ReplyQuestion:
+		var answer []string
+		if len(r.Answers) > 0 {
+			answer = r.Answers[0]
+		}
+		line, err = c.conv.AnswerQuestion(r.ID, answer, r.Reject)
+	default:
+		return agent.Errorf(agent.ErrInvalidRequest, "unknown reply kind %d", r.Kind)
+	}
+	if err != nil || line == nil {
+		return err
+	}
+	c.mu.Lock()
+	p := c.cur
+	c.mu.Unlock()
+	if p == nil {
+		return agent.Errorf(agent.ErrProcessExited, "claude is not running")
+	}
+	if err := p.write(line); err != nil {
+		return c.exitErr(p, "claude did not take the reply")
+	}
+	return nil
+}
+
+// Interrupt asks the CLI to stop the running turn and waits for it to end;
+// if it does not within the grace period, the process is killed (the next
+// message resumes the session).
+func (c *conn) Interrupt(ctx context.Context) error {
+	c.mu.Lock()
+	p, pending := c.cur, c.pending
+	c.mu.Unlock()
+	if p == nil || pending == 0 {
+		return nil
+	}
+	c.conv.NoteInterrupt()
+	_ = p.write(InterruptLine(c.nextID("interrupt")))
+	if c.waitIdle(ctx, c.a.opts.InterruptGrace) {
+		return nil
+	}
+	c.kill(ctx, p)
+	return nil
+}
+
+// waitIdle waits until no turn is pending.
+func (c *conn) waitIdle(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		idle, ch := c.pending == 0, c.turnCh
+		c.mu.Unlock()
+		if idle {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// kill stops the process group and waits until its exit is handled.
+func (c *conn) kill(ctx context.Context, p *proc) {
+	c.mu.Lock()
+	p.killed = true
+	c.mu.Unlock()
+	_ = p.p.Terminate(ctx, 2*time.Second)
+	<-p.done
+}
+
+// Close ends the session: a running turn is interrupted, stdin closed (the
+// CLI exits on EOF), and the process group killed if it lingers.
+func (c *conn) Close(ctx context.Context) error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	p, pending := c.cur, c.pending
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	if pending > 0 {
+		_ = p.write(InterruptLine(c.nextID("interrupt")))
+		c.waitIdle(ctx, time.Second)
+	}
+	p.wmu.Lock()
+	_ = p.p.Stdin().Close()
+	p.wmu.Unlock()
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
+	}
+	c.kill(ctx, p)
+	return nil
+}
