@@ -29,7 +29,8 @@ import (
 //     sub-agent); text_delta → item.delta on it; its text blocks are its
 //     content; it completes on message_stop (or, without partial messages,
 //     when the next message of the same scope starts, a tool result of that
-//     scope arrives, or the turn ends).
+//     scope arrives, or the turn ends). A streamed message cut off before
+//     its message_stop (interrupt, retried request) completes as failed.
 //   - a thinking block → its own item (kind message, role assistant,
 //     content [reasoning public], native id <message.id>_thinking_<n>,
 //     parent = the message); thinking_delta → item.delta on it. Thinking is

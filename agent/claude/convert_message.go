@@ -26,6 +26,7 @@ type openMessage struct {
 	item    string // native item id (key, or key_<n> for a continuation)
 	scope   string // parent_tool_use_id: the Task call of a sub-agent
 	partial bool   // opened by message_start: completes on message_stop
+	stopped bool   // message_stop arrived
 
 	text        []string             // text blocks from assistant lines, in order
 	streamTexts []string             // text blocks as streamed, in order
@@ -179,6 +180,9 @@ func (c *Converter) complete(m *openMessage, raw json.RawMessage, out *[]agent.D
 	parts = append(parts, m.extra...)
 	it := agent.Message(m.item, schema.RoleAssistant, parts...)
 	it.ParentID = scopePtr(m.scope)
+	if m.partial && !m.stopped {
+		it.Status = schema.StatusFailed // cut off: interrupted, or the request was retried
+	}
 	*out = append(*out, agent.ItemCompleted(it, raw))
 	c.open = slices.DeleteFunc(c.open, func(o *openMessage) bool { return o == m })
 	if _, ok := c.closed[m.key]; !ok {
@@ -398,6 +402,7 @@ func (c *Converter) streamEvent(l streamEventLine, raw json.RawMessage, out *[]a
 			key = c.stream
 		}
 		if m := c.find(key); m != nil {
+			m.stopped = true
 			c.complete(m, raw, out)
 		}
 	case "content_block_stop", "message_delta", "ping", "error":

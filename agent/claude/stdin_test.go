@@ -164,7 +164,7 @@ func TestFlushCompletesAnInterruptedToolCall(t *testing.T) {
 	if call.Status != schema.StatusFailed || call.Content[0].Arguments != `{"command":"ls"}` {
 		t.Errorf("call = %+v", call)
 	}
-	if msg := ds[1].Data.(*schema.ItemEventData).Item; schema.Deref(msg.NativeItemID) != "m1" || msg.Status != schema.StatusCompleted {
+	if msg := ds[1].Data.(*schema.ItemEventData).Item; schema.Deref(msg.NativeItemID) != "m1" || msg.Status != schema.StatusFailed {
 		t.Errorf("message = %+v", msg)
 	}
 }
