@@ -19,6 +19,7 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
+	"github.com/sandbox-agent/sandbox-agent/skills"
 	"github.com/sandbox-agent/sandbox-agent/store"
 	"github.com/sandbox-agent/sandbox-agent/store/memory"
 )
@@ -39,7 +40,9 @@ type Config struct {
 	// process's current directory.
 	Dir string
 	// Env returns extra environment for an agent's processes (credentials).
-	Env    func(agentID string) []string
+	Env func(agentID string) []string
+	// Skills configures where skill sources are fetched and cached.
+	Skills skills.Options
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
@@ -166,6 +169,11 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	}
 	if err := m.ensureInstalled(ctx, ad, valueOr(req.AgentVersion, "")); err != nil {
 		return nil, err
+	}
+	if req.Skills != nil && len(req.Skills.Sources) > 0 {
+		if _, err := skills.Install(ctx, *req.Skills, dir, m.cfg.Skills); err != nil {
+			return nil, err
+		}
 	}
 	model := valueOr(req.Model, "")
 	if model == "" {

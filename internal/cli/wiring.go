@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/claude"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/agent/pending"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
@@ -18,8 +19,10 @@ var installer = sync.OnceValue(func() *install.Manager { return install.New(inst
 
 // newRegistry lists the agents in the reference's order.
 func newRegistry() *agent.Registry {
+	// Adapters find their binaries where the installer puts them first.
+	claude.ResolveBinary = func(name string) (string, bool) { return installer().Resolve(name) }
 	return agent.NewRegistry(
-		pending.New("claude"),
+		claude.New(claude.Options{}),
 		pending.New("codex"),
 		pending.New("opencode"),
 		pending.New("amp"),
