@@ -117,6 +117,13 @@ type Conn interface {
 }
 
 // Sink receives an adapter's events. Emit never blocks on a client.
+//
+// Human-in-the-loop: permission.requested and question.requested drafts
+// become pending in the session, which validates replies and emits the
+// resolved events after Conn.Answer succeeds. An adapter emits a resolved
+// draft itself only when the agent settled a request on its own (withdrew
+// it, timed it out); requests still pending when a turn ends are resolved
+// as rejected by the session.
 type Sink interface {
 	Emit(d Draft)
 }

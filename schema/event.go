@@ -237,6 +237,10 @@ type QuestionEventData struct {
 	Options    []string       `json:"options"`
 	Response   *string        `json:"response"`
 	Status     QuestionStatus `json:"status"`
+	// Metadata is our extension: agent-specific details of the question
+	// (header, multiSelect, the plan of a plan approval ...). Omitted when
+	// there are none.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // MarshalJSON keeps options an array even when empty.

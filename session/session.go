@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -94,9 +95,16 @@ func (s *Session) emit(d agent.Draft) {
 // session ended.
 func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 	var evs []schema.Event
-	if d.Type == schema.EventSessionEnded {
+	switch d.Type {
+	case schema.EventSessionEnded:
 		// A turn still running when the agent ends the session is over too.
 		evs = s.pipe.turnEnd()
+	case schema.EventTurnEnded:
+		// A turn that ended is no longer waiting on a human: requests the
+		// agent left open were withdrawn, so they resolve as rejected.
+		if s.pipe.turn {
+			evs = s.withdrawPendingLocked()
+		}
 	}
 	evs = append(evs, s.pipe.run(d)...)
 	for _, ev := range evs {
@@ -127,6 +135,40 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 	}
 	s.appendLocked(evs)
 	return autos, ended
+}
+
+// withdrawPendingLocked resolves every request not being answered right now
+// as rejected, in a stable order.
+func (s *Session) withdrawPendingLocked() []schema.Event {
+	var evs []schema.Event
+	for _, id := range sortedKeys(s.perms) {
+		p := s.perms[id]
+		if p.answering {
+			continue
+		}
+		delete(s.perms, id)
+		evs = append(evs, s.pipe.run(agent.Draft{Type: schema.EventPermissionResolved, Synthetic: true,
+			Data: &schema.PermissionEventData{PermissionID: id, Action: p.data.Action, Status: schema.PermissionReject, Metadata: p.data.Metadata}})...)
+	}
+	for _, id := range sortedKeys(s.quests) {
+		q := s.quests[id]
+		if q.answering {
+			continue
+		}
+		delete(s.quests, id)
+		evs = append(evs, s.pipe.run(agent.Draft{Type: schema.EventQuestionResolved, Synthetic: true,
+			Data: &schema.QuestionEventData{QuestionID: id, Prompt: q.data.Prompt, Options: q.data.Options, Status: schema.QuestionRejected, Metadata: q.data.Metadata}})...)
+	}
+	return evs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (s *Session) markEndedLocked(reason schema.SessionEndReason) {
@@ -396,7 +438,7 @@ func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]stri
 	if _, still := s.quests[id]; !still {
 		return nil
 	}
-	res := schema.QuestionEventData{QuestionID: id, Prompt: req.Prompt, Options: req.Options, Status: schema.QuestionAnswered}
+	res := schema.QuestionEventData{QuestionID: id, Prompt: req.Prompt, Options: req.Options, Status: schema.QuestionAnswered, Metadata: req.Metadata}
 	if reject {
 		res.Status = schema.QuestionRejected
 	} else if len(answers) > 0 && len(answers[0]) > 0 {
