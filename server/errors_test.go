@@ -191,6 +191,9 @@ func TestErrorKinds(t *testing.T) {
 		}, "invalid request: invalid permission mode: yolo"},
 		{"stream error", "stream_error", 502, func() (int, http.Header, string) { return post("/v1/sessions/sc/messages", `{"message":"fail"}`) }, "stream error: upstream exploded"},
 		{"timeout", "timeout", 504, func() (int, http.Header, string) { return post("/v1/sessions/sc/messages", `{"message":"slow"}`) }, "timeout"},
+		{"permission denied", "permission_denied", 403, func() (int, http.Header, string) {
+			return raw(t, "DELETE", e.url+"/v1/fs/entry?path=/proc/version", "", "")
+		}, "permission denied: /proc/version"},
 		{"malformed json", "invalid_request", 400, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":`) }, ""},
 		{"missing field", "invalid_request", 422, func() (int, http.Header, string) { return post("/v1/sessions/x", `{}`) }, ""},
 		{"wrong type", "invalid_request", 422, func() (int, http.Header, string) { return post("/v1/sessions/x", `{"agent":5}`) }, ""},

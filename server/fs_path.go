@@ -127,8 +127,9 @@ func modified(t time.Time) *string {
 
 // fsError maps a file-system error on path to a problem. As in the
 // reference, a missing path is 400 invalid_request "path not found: <abs>"
-// (not 404: the request named something that is not there), and a failure
-// of the machine (permissions, I/O, a full disk) is 502 stream_error. Errors
+// (not 404: the request named something that is not there), the operating
+// system refusing access is 403 permission_denied, and a failure of the
+// machine (I/O, a full disk) is 502 stream_error. Errors
 // that only a bad request can cause (a directory where a file is expected,
 // a non-empty directory, a name too long, moving a directory into itself)
 // are 400 too, where the reference answered 502.
@@ -144,6 +145,9 @@ func fsError(path string, err error) error {
 		return problem.Invalid("path not found: %s", path).With("path", path)
 	case isEscape(err):
 		return problem.Invalid("path escapes the destination directory: %s", path).With("path", path)
+	case errors.Is(err, fs.ErrPermission):
+		e := problem.New(problem.PermissionDenied, "permission denied: %s", path).With("path", path).With("message", bareErr(err))
+		return e
 	case errors.Is(err, syscall.ENOTEMPTY):
 		return problem.Invalid("directory not empty: %s (pass recursive=true)", path).With("path", path)
 	case errors.Is(err, syscall.EEXIST), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR),
