@@ -173,6 +173,13 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 		if len(evs) == ssePage {
 			continue
 		}
+		if len(evs) == 0 {
+			select {
+			case <-sess.Gone(): // deleted while we were reading
+				return
+			default:
+			}
+		}
 		for {
 			wctx, cancel := context.WithTimeout(ctx, s.cfg.KeepAlive)
 			ok := sess.Wait(wctx, cursor)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -233,5 +234,31 @@ func TestStreamEventsReconnects(t *testing.T) {
 	}
 	if len(got) != 1+3*len(okSkeleton) {
 		t.Fatalf("got %d events: %v", len(got), skeleton(got))
+	}
+}
+
+// TestDeleteEndsStreams: deleting a session ends its open streams (a
+// reader must not spin on a log that no longer exists).
+func TestDeleteEndsStreams(t *testing.T) {
+	e := startAPI(t, apiOpts{})
+	for i := range 20 {
+		id := "del" + itoa(i)
+		e.create(id, schema.CreateSessionRequest{Agent: "mock"})
+		resp, br := openSSE(t, e, "/v1/sessions/"+id+"/events/sse", nil)
+		readFrame(t, br)
+		if err := e.c.DeleteSession(ctxT(t), id); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			_, _ = io.Copy(io.Discard, br)
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stream of deleted session %s still open", id)
+		}
+		resp.Body.Close()
 	}
 }

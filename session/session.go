@@ -257,6 +257,11 @@ func (s *Session) Events(ctx context.Context, after uint64, limit int) ([]schema
 // available.
 func (s *Session) Wait(ctx context.Context, after uint64) bool {
 	for {
+		select {
+		case <-s.gone: // deleted: its log is going away, nothing more to read
+			return false
+		default:
+		}
 		s.mu.Lock()
 		if s.last > after {
 			s.mu.Unlock()
