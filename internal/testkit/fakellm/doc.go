@@ -59,7 +59,9 @@
 //	              Codex apply_patch custom call updating the file
 //	Read          Claude Read{file_path}, OpenCode read{filePath}, Codex exec_command cat
 //	AskUserQuestion  Claude AskUserQuestion, OpenCode question, Codex request_user_input
-//	ExitPlanMode  Claude ExitPlanMode{plan}, plan_exit when offered, Codex <proposed_plan> text
+//	ExitPlanMode  Claude ExitPlanMode{plan}, preceded by a Write of the plan file when the
+//	              request names one (2.1.332 reads the plan from that file, not the argument),
+//	              plan_exit when offered, Codex <proposed_plan> text
 //
 // Argument keys come from the offered tool's JSON schema when the tool is
 // offered. The Claude, Codex and OpenCode shapes above follow the captures in

@@ -47,10 +47,10 @@ func plan(step Step, req *Request) reply {
 		rp.chunks = []string{step.Text}
 	}
 	for _, c := range step.Calls {
-		call, text := resolveCall(c, req)
-		if call != nil {
-			call.ID = c.ID
-			rp.calls = append(rp.calls, call)
+		calls, text := resolveCalls(c, req)
+		if len(calls) > 0 {
+			calls[len(calls)-1].ID = c.ID // the call the step asked for; helpers get fresh ids
+			rp.calls = append(rp.calls, calls...)
 			continue
 		}
 		if len(rp.chunks) > 0 {

@@ -42,8 +42,57 @@ var defaults = map[Action]map[API]string{
 	ActExitPlan: {APIAnthropic: "ExitPlanMode", APIChat: "plan_exit"},
 }
 
-// resolveCall turns c into a wire tool call for r, or into plain text when
-// the agent has no tool for the action (Codex plan proposals).
+// resolveCalls turns c into the wire tool calls for r (one, except for an
+// exit-plan proposal that first writes Claude Code's plan file), or into
+// plain text when the agent has no tool for the action (Codex plan
+// proposals).
+func resolveCalls(c Call, r *Request) ([]*toolCall, string) {
+	if c.Do == ActExitPlan {
+		return exitPlanCalls(c, r)
+	}
+	call, text := resolveCall(c, r)
+	if call == nil {
+		return nil, text
+	}
+	return []*toolCall{call}, ""
+}
+
+// planFileRE finds the plan file Claude Code names in its plan-mode
+// reminder ("You should create your plan at <path> using the Write tool",
+// "A plan file already exists at <path>").
+var planFileRE = regexp.MustCompile(`(?:create your plan at|plan file already exists at) (/[^\s"\\]+?\.md)\b`)
+
+// exitPlanCalls proposes c.Plan. Claude Code from 2.1.2xx on takes no plan
+// argument: ExitPlanMode is a deferred tool that reads the plan from the
+// plan file its plan-mode reminder names, and drops unknown input keys, so
+// the plan must be written there first. When the request names such a
+// file, the reply is two calls, Write(plan file) then ExitPlanMode, which
+// the CLI runs in order (Write is not concurrency-safe).
+func exitPlanCalls(c Call, r *Request) ([]*toolCall, string) {
+	name, spec, ok := pickTool(r, c.Name, planTools, ActExitPlan)
+	if name == "" {
+		// Codex has no exit-plan tool: in plan mode it reads the plan
+		// from a <proposed_plan> block of the assistant text.
+		return nil, "<proposed_plan>\n" + c.Plan + "\n</proposed_plan>"
+	}
+	args := map[string]any{}
+	p := props(spec)
+	if (ok && (p == nil || p["plan"] != nil)) || (!ok && name == "ExitPlanMode") {
+		args["plan"] = c.Plan
+	}
+	exit := funcCall(name, args)
+	if r.API != APIAnthropic || (ok && p["plan"] != nil) {
+		return []*toolCall{exit}, ""
+	}
+	m := planFileRE.FindSubmatch(r.Body)
+	if m == nil {
+		return []*toolCall{exit}, ""
+	}
+	write, _ := resolveCall(Call{Do: ActWrite, Path: string(m[1]), Content: c.Plan + "\n"}, r)
+	return []*toolCall{write, exit}, ""
+}
+
+// resolveCall turns one call other than ActExitPlan into a wire tool call.
 func resolveCall(c Call, r *Request) (*toolCall, string) {
 	switch c.Do {
 	case ActBash:
@@ -81,19 +130,6 @@ func resolveCall(c Call, r *Request) (*toolCall, string) {
 	case ActAsk:
 		name, _, _ := pickTool(r, c.Name, askTools, ActAsk)
 		return funcCall(name, map[string]any{"questions": questionsFor(name, c.Questions)}), ""
-	case ActExitPlan:
-		name, spec, ok := pickTool(r, c.Name, planTools, ActExitPlan)
-		if name == "" {
-			// Codex has no exit-plan tool: in plan mode it reads the plan
-			// from a <proposed_plan> block of the assistant text.
-			return nil, "<proposed_plan>\n" + c.Plan + "\n</proposed_plan>"
-		}
-		args := map[string]any{}
-		p := props(spec)
-		if (ok && (p == nil || p["plan"] != nil)) || (!ok && name == "ExitPlanMode") {
-			args["plan"] = c.Plan
-		}
-		return funcCall(name, args), ""
 	}
 	return literalCall(c, r), ""
 }
