@@ -7,7 +7,7 @@ BIN     := bin/sandbox-agent
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/sandbox-agent/sandbox-agent/internal/cli.Version=$(VERSION)
 
-.PHONY: build run test unit e2e lint openapi bench clean
+.PHONY: build run test unit e2e e2e-docs lint openapi bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sandbox-agent
@@ -21,8 +21,13 @@ test:
 unit:
 	$(GO) test -race ./...
 
+# e2e: the real agent CLIs against fakellm (all agents, or AGENT=claude).
+# e2e-docs: the same run, rewriting the matrix in docs/agent-compatibility.md.
 e2e:
 	./scripts/test.sh e2e $(AGENT)
+
+e2e-docs:
+	SANDBOX_AGENT_E2E_UPDATE_DOCS=1 ./scripts/test.sh e2e $(AGENT)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

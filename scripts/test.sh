@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: formatting, vet, and every Go test under the
-# race detector. CI calls this through `make test` (see README).
+# Runs the whole test suite: formatting, vet, every Go test under the race
+# detector, then the real-agent e2e suite. CI calls this through `make test`
+# (see README).
+#   scripts/test.sh               everything
+#   scripts/test.sh e2e [AGENT]   only the e2e suite (`make e2e AGENT=claude`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" != "e2e" ]; then
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
@@ -15,3 +20,13 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+fi
+
+# == e2e: the real agent CLIs (pinned, installed through our installer into
+# ${SANDBOX_AGENT_E2E_CACHE:-~/.cache/sandbox-agent-e2e}, which CI may cache)
+# against the scripted fake model, in a loopback-only network namespace.
+# Prints the per-agent matrix and checks docs/agent-compatibility.md; see
+# e2e/doc.go.
+echo "== e2e ${2:-all agents}"
+SANDBOX_AGENT_E2E=1 SANDBOX_AGENT_E2E_AGENTS="${2:-${SANDBOX_AGENT_E2E_AGENTS:-all}}" \
+  go test -count=1 -timeout 30m -parallel 3 -v ./e2e

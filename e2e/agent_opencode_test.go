@@ -1,0 +1,75 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// OpenCode: its bundled openai-compatible provider pointed at fakellm's
+// Chat Completions in the global config ($XDG_CONFIG_HOME/opencode), plus
+// the switches that stop update checks, model catalog fetches, LSP
+// downloads and sharing. Its built-in npm installer still looks for the
+// registry at start; NPM_CONFIG_REGISTRY sends it nowhere. The question
+// tool is opt-in.
+func init() {
+	RegisterAgent(Agent{
+		Name: "opencode",
+		Setup: func(r *Run) error {
+			return writeOpenCodeConfig(r.Home, r.LLM.OpenAIBaseURL(), nil)
+		},
+		Env: func(r *Run) []string { return openCodeEnv() },
+		Wire: func(w *Wire) {
+			allow := map[string]any{"bash": "allow", "edit": "allow", "webfetch": "deny"}
+			if err := writeOpenCodeConfig(w.Home, w.LLM.OpenAIBaseURL(), allow); err != nil {
+				w.T.Fatal(err)
+			}
+			out := w.Run(openCodeEnv(), "run", "--format", "json", "Do the wire check.")
+			w.Check(out)
+		},
+	})
+}
+
+func openCodeEnv() []string {
+	return []string{
+		"OPENCODE_DISABLE_AUTOUPDATE=1",
+		"OPENCODE_DISABLE_MODELS_FETCH=1",
+		"OPENCODE_DISABLE_LSP_DOWNLOAD=1",
+		"OPENCODE_DISABLE_SHARE=1",
+		"OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
+		"OPENCODE_ENABLE_QUESTION_TOOL=1",
+		"NPM_CONFIG_REGISTRY=" + deadProxy + "/",
+		"npm_config_registry=" + deadProxy + "/",
+	}
+}
+
+func writeOpenCodeConfig(home, baseURL string, permission map[string]any) error {
+	cfg := map[string]any{
+		"$schema": "https://opencode.ai/config.json",
+		"provider": map[string]any{"fake": map[string]any{
+			"npm":     "@ai-sdk/openai-compatible",
+			"name":    "Fake LLM",
+			"options": map[string]any{"baseURL": baseURL, "apiKey": "test"},
+			"models": map[string]any{"fake-model": map[string]any{
+				"name": "Fake Model", "tool_call": true,
+				"limit": map[string]any{"context": 100000, "output": 4096},
+			}},
+		}},
+		"model":       "fake/fake-model",
+		"small_model": "fake/fake-model",
+		"autoupdate":  false,
+		"share":       "disabled",
+	}
+	if permission != nil {
+		cfg["permission"] = permission
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(home, ".config", "opencode")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "opencode.json"), b, 0o644)
+}

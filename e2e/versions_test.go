@@ -1,0 +1,18 @@
+package e2e
+
+// Pins are the agent CLI versions the suite installs, the only place they
+// are named. Bump one here, run the suite, and commit the regenerated
+// docs/agent-compatibility.md with it.
+//
+//   - claude 2.1.332: the version the adapter's captures come from. It is a
+//     native binary, so the engines field (node >= 22) does not matter.
+//   - codex 0.169.0: app-server v2 protocol as captured.
+//   - opencode 1.18.33: `opencode serve` HTTP+SSE as captured.
+//   - amp: the newest @ampcode/cli usually names a platform package that
+//     was never published; this one has its linux-x64 binary.
+var Pins = map[string]string{
+	"claude":   "2.1.332",
+	"codex":    "0.169.0",
+	"opencode": "1.18.33",
+	"amp":      "0.0.1790142911-g7618fb",
+}
