@@ -31,10 +31,29 @@
 //     (SANDBOX_AGENT_E2E_UPDATE_DOCS=1 rewrites the table instead).
 //
 // Adding an agent or a scenario touches no harness file: an
-// agent_<name>_test.go calls RegisterAgent (environment, config files,
-// unsupported rows with the reason, per-row overrides), and a scenario file
-// calls RegisterScenario. With SANDBOX_AGENT_E2E_CAPTURE=1 the raw native
-// lines of every row (include_raw) are written to
-// testdata/captures/<agent>/<row>.jsonl, ready to become an adapter's golden
-// tests.
+// agent_<name>_test.go calls RegisterAgent, and a scenario file calls
+// RegisterScenario. An adapter issue edits its agent's file:
+//
+//	RegisterAgent(Agent{
+//		Name:  "codex",
+//		Setup: func(r *Run) error { return writeCodexConfig(r.Home, r.LLM.OpenAIBaseURL()) },
+//		Env:   func(r *Run) []string { return codexEnv(r.Home, r.LLM.OpenAIBaseURL()) },
+//		// Rows the agent truly cannot do, with the reason the matrix shows.
+//		Unsupported: map[string]string{"question-reject": "request_user_input cannot be declined"},
+//		// Rows failing on a tracked bug: shown as such, and the run fails once they pass.
+//		Known: map[string]string{"crash": "…"},
+//		// Another script, session or body for one row.
+//		Rows: map[string]Row{"plan-accept": {Session: func(req *schema.CreateSessionRequest) { … }}},
+//	})
+//
+// and an agent-specific row is a Scenario with Only: []string{"codex"}.
+// Rows skip as "adapter missing" while internal/cli/wiring.go still
+// registers the agent's pending placeholder.
+//
+// With SANDBOX_AGENT_E2E_CAPTURE=1 each row writes what the agent said, for
+// the adapter's golden tests: testdata/captures/<agent>/<row>.jsonl holds
+// the raw native lines behind the events (include_raw), and
+// <row>.stdin.jsonl / <row>.stdout.jsonl the complete native streams (the
+// agent runs behind a transparent tee, see tee_test.go).
+// SANDBOX_AGENT_E2E_NETNS=0 skips the namespace (to debug on the host).
 package e2e

@@ -124,15 +124,3 @@ func deltasOf(evs []schema.Event, itemID string) []string {
 	}
 	return out
 }
-
-func countType(evs []schema.Event, t schema.EventType) int {
-	n := 0
-	for _, ev := range evs {
-		if ev.Type == t {
-			n++
-		}
-	}
-	return n
-}
-
-func ptr[T any](v T) *T { return &v }

@@ -375,19 +375,6 @@ func (r *Run) Since(mark int) []schema.Event {
 	return append([]schema.Event(nil), r.events[mark:r.cursor]...)
 }
 
-// Quiet fails the row if a matching event shows up within d after the
-// cursor (it does not move the cursor).
-func (r *Run) Quiet(what string, d time.Duration, match func(schema.Event) bool) {
-	r.T.Helper()
-	save := r.Mark()
-	if ev, ok := r.next(match, d); ok {
-		r.T.Errorf("unexpected %s: %s", what, brief(ev))
-	}
-	r.mu.Lock()
-	r.cursor = save
-	r.mu.Unlock()
-}
-
 // Skip skips the row with a reason the matrix shows.
 func (r *Run) Skip(reason string) {
 	r.T.Helper()
