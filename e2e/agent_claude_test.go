@@ -6,12 +6,6 @@ package e2e
 func init() {
 	RegisterAgent(Agent{
 		Name: "claude",
-		Known: map[string]string{
-			// agent/claude/conn.go exited(): error + turn.ended, then the
-			// next message resumes with --resume; session.ended only
-			// without a native session id or after 3 crashes in a row.
-			"crash": "a mid-turn crash ends the turn with an error event and the session resumes; no session.ended",
-		},
 		Env: func(r *Run) []string {
 			return claudeEnv(r.LLM.URL())
 		},

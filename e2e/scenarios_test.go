@@ -45,8 +45,8 @@ func init() {
 			Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
 		{ID: "terminate", Title: "terminate mid-turn ends the session and kills the process", Run: runTerminate,
 			Steps: steps(fakellm.Text("This reply never arrives.").WithDelay(10 * time.Minute))},
-		{ID: "crash", Title: "agent crash mid-turn: session.ended error with stderr", Run: runCrash,
-			Steps: steps(fakellm.Text("This reply never arrives.").WithDelay(10 * time.Minute))},
+		{ID: "crash", Title: "agent crash mid-turn: error with stderr; the session ends or recovers", Run: runCrash,
+			Steps: steps(fakellm.Text("This reply never arrives.").WithDelay(10*time.Minute), fakellm.Text("Back after the crash."))},
 	} {
 		RegisterScenario(s)
 	}
@@ -535,24 +535,51 @@ func runCrash(r *Run) {
 	if err := crashProcess(victim.PID, marker); err != nil {
 		r.T.Fatalf("crashing %s: %v", victim, err)
 	}
-	// The crash is seen at once (the process's pipes close); what the
-	// session says about it follows within moments.
-	ev := r.NextWithin(20*time.Second, "session.ended", isType(schema.EventSessionEnded))
-	d := endedOf(ev)
-	if d.Reason != schema.EndError {
-		r.T.Errorf("session.ended reason %q, want error: %s", d.Reason, brief(ev))
-	}
-	var stderr string
-	if d.Stderr != nil {
-		if d.Stderr.Head != nil {
-			stderr += *d.Stderr.Head
+	// The crash is seen at once (the process's pipes close). An agent either
+	// ends the session (reason error, with the agent's stderr), or, when it
+	// can resume its native session, ends the turn with an error event that
+	// carries the stderr and serves the next message from a new process.
+	mark := r.Mark()
+	ev := r.NextWithin(20*time.Second, "session.ended or turn.ended", func(ev schema.Event) bool {
+		return ev.Type == schema.EventSessionEnded || ev.Type == schema.EventTurnEnded
+	})
+	if ev.Type == schema.EventSessionEnded {
+		d := endedOf(ev)
+		if d.Reason != schema.EndError {
+			r.T.Errorf("session.ended reason %q, want error: %s", d.Reason, brief(ev))
 		}
-		if d.Stderr.Tail != nil {
-			stderr += *d.Stderr.Tail
+		var stderr string
+		if d.Stderr != nil {
+			stderr = schema.Deref(d.Stderr.Head) + schema.Deref(d.Stderr.Tail)
+		}
+		if !strings.Contains(stderr, marker) {
+			r.T.Errorf("session.ended stderr does not hold the agent's last stderr line %q: %s", marker, brief(ev))
+		}
+		return
+	}
+	var errEv *schema.ErrorData
+	for _, e := range r.Since(mark) {
+		if d, ok := e.Data.(*schema.ErrorData); ok {
+			errEv = d
 		}
 	}
-	if !strings.Contains(stderr, marker) {
-		r.T.Errorf("session.ended stderr does not hold the agent's last stderr line %q: %s", marker, brief(ev))
+	if errEv == nil {
+		r.T.Fatalf("the turn ended without an error event after the crash: %s", r.dumpFrom(mark))
+	}
+	if !strings.Contains(string(errEv.Details), marker) {
+		r.T.Errorf("the crash's error event does not carry the agent's stderr line %q: %s / %s", marker, errEv.Message, errEv.Details)
+	}
+	// The session recovers: the next message is answered by a new process.
+	mark = r.Mark()
+	r.Send("Are you back?")
+	evs := r.turnEnded(mark)
+	if !strings.Contains(assistantText(evs), "Back after the crash.") {
+		r.T.Errorf("no reply after recovering from the crash: %s", r.dumpFrom(mark))
+	}
+	for _, p := range r.AgentProcs() {
+		if p.PID == victim.PID {
+			r.T.Errorf("the crashed process %s is still there", victim)
+		}
 	}
 }
 

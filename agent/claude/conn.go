@@ -221,7 +221,20 @@ func (c *conn) line(p *proc, line []byte) {
 	if bytes.Contains(line, []byte(p.initID)) && isResponseTo(line, p.initID) {
 		p.readyMu.Do(func() { close(p.ready) })
 	}
+	ready := true
+	select {
+	case <-p.ready:
+	default:
+		ready = false
+	}
 	for _, d := range c.conv.Line(line) {
+		if !ready && (d.Type == schema.EventTurnEnded || d.Type == schema.EventError) {
+			// Before initialize is answered no user line was written, so
+			// a result here is the CLI refusing to start (e.g. a session
+			// that cannot be resumed), not the end of the user's turn:
+			// ensure() reports it and starts over.
+			continue
+		}
 		c.sink.Emit(d)
 		if d.Type == schema.EventTurnEnded {
 			c.turnEnded(true)
@@ -282,7 +295,14 @@ func (c *conn) exited(p *proc) {
 	}
 	stderr := p.p.Stderr()
 	msg := fmt.Sprintf("claude exited with status %d during a turn", code)
-	details, _ := json.Marshal(map[string]any{"exitCode": code, "stderr": stderr})
+	info := map[string]any{"exitCode": code, "stderr": stderr}
+	if sig, ok := process.Signal(p.p); ok {
+		// Killed by a signal: report it, and the shell's 128+n exit code.
+		code = 128 + int(sig)
+		msg = fmt.Sprintf("claude was killed by %s during a turn", process.SignalName(sig))
+		info["exitCode"], info["signal"] = code, process.SignalName(sig)
+	}
+	details, _ := json.Marshal(info)
 	c.sink.Emit(agent.ErrorEvent(msg, "process_exit", details, nil))
 	for range pending {
 		d := agent.TurnEnded(nil)

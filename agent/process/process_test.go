@@ -312,3 +312,20 @@ func TestEscapedDescendantDoesNotPinDone(t *testing.T) {
 		t.Fatalf("exit=%d err=%v", p.ExitCode(), p.Err())
 	}
 }
+
+func TestSignal(t *testing.T) {
+	p, err := Start(Options{Path: "/bin/sh", Args: []string{"-c", "kill -9 $$"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	sig, ok := Signal(p)
+	if !ok || SignalName(sig) != "SIGKILL" || p.ExitCode() != -1 {
+		t.Fatalf("signal %v %v exit %d", sig, ok, p.ExitCode())
+	}
+	q, _ := Start(Options{Path: "/bin/sh", Args: []string{"-c", "exit 3"}})
+	<-q.Done()
+	if _, ok := Signal(q); ok || q.ExitCode() != 3 {
+		t.Fatal("plain exit reported as a signal")
+	}
+}
