@@ -357,6 +357,28 @@ func (s *Session) ReplyPermission(ctx context.Context, id string, reply schema.P
 		return e
 	}
 	p.answering = true
+	s.mu.Unlock()
+	return s.forwardPermission(ctx, id, reply)
+}
+
+// autoApprove answers a request that matched an "always" reply; it was
+// claimed (answering) when it was stored.
+func (s *Session) autoApprove(id string) {
+	if err := s.forwardPermission(context.Background(), id, schema.ReplyAlways); err != nil {
+		s.log.Warn("auto-approval failed; permission left pending", "permission", id, "err", err)
+	}
+}
+
+// forwardPermission sends a claimed permission reply to the agent and, once
+// it accepted it, records the resolution. On failure the request stays
+// pending so the client may retry.
+func (s *Session) forwardPermission(ctx context.Context, id string, reply schema.PermissionReply) error {
+	s.mu.Lock()
+	p, ok := s.perms[id]
+	if !ok {
+		s.mu.Unlock()
+		return nil
+	}
 	req := p.data
 	conn := s.conn
 	s.mu.Unlock()
@@ -367,7 +389,7 @@ func (s *Session) ReplyPermission(ctx context.Context, id string, reply schema.P
 	defer s.mu.Unlock()
 	if err != nil {
 		if p, ok := s.perms[id]; ok {
-			p.answering = false // still pending: the client may retry
+			p.answering = false
 		}
 		return wrapAgentErr(err, s.info.ID, s.id)
 	}
@@ -386,33 +408,6 @@ func (s *Session) ReplyPermission(ctx context.Context, id string, reply schema.P
 	s.daemonLocked(schema.EventPermissionResolved, &schema.PermissionEventData{
 		PermissionID: id, Action: req.Action, Status: status, Metadata: req.Metadata})
 	return nil
-}
-
-func (s *Session) autoApprove(id string) {
-	s.mu.Lock()
-	p, ok := s.perms[id]
-	if !ok {
-		s.mu.Unlock()
-		return
-	}
-	req := p.data
-	conn := s.conn
-	s.mu.Unlock()
-	err := conn.Answer(context.Background(), agent.Reply{Kind: agent.ReplyPermission, ID: id, Permission: schema.ReplyAlways, PermissionRequest: &req})
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err != nil {
-		s.log.Warn("auto-approval failed; permission left pending", "permission", id, "err", err)
-		if p, ok := s.perms[id]; ok {
-			p.answering = false
-		}
-		return
-	}
-	if _, still := s.perms[id]; !still {
-		return
-	}
-	s.daemonLocked(schema.EventPermissionResolved, &schema.PermissionEventData{
-		PermissionID: id, Action: req.Action, Status: schema.PermissionAcceptForSession, Metadata: req.Metadata})
 }
 
 // ReplyQuestion answers (answers != nil) or rejects (reject) a pending question.
