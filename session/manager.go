@@ -224,27 +224,14 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		"model": nilIfEmpty(model), "variant": nilIfEmpty(valueOr(req.Variant, ""))})
 	s.daemonLocked(schema.EventSessionStarted, &schema.SessionStartedData{Metadata: meta})
 	s.ready = true
-	var autos []string
-	ended := false
-	for _, d := range s.prebuf {
-		if s.rec.Ended {
-			break
-		}
-		a, e := s.processLocked(d)
-		autos, ended = append(autos, a...), ended || e
-	}
-	s.prebuf = nil
+	s.holding++ // releaseLocked flushes what was emitted while opening
+	autos, ended := s.releaseLocked()
 	s.mu.Unlock()
 
 	m.mu.Lock()
 	m.sessions[id] = s
 	m.mu.Unlock()
-	for _, a := range autos {
-		go s.autoApprove(a)
-	}
-	if ended {
-		go s.closeConn(context.Background())
-	}
+	s.after(autos, ended)
 	return s, nil
 }
 

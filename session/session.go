@@ -30,7 +30,8 @@ type Session struct {
 	rec      store.SessionRecord
 	conn     agent.Conn
 	ready    bool          // session.started is out; drafts flow straight through
-	prebuf   []agent.Draft // drafts emitted while opening
+	holding  int           // replies being forwarded; drafts wait for their resolved event
+	prebuf   []agent.Draft // drafts held while opening or while a reply is forwarded
 	pipe     *pipeline
 	last     uint64 // last stored sequence
 	count    uint64
@@ -70,7 +71,7 @@ func (k sink) Emit(d agent.Draft) { k.s.emit(d) }
 
 func (s *Session) emit(d agent.Draft) {
 	s.mu.Lock()
-	if !s.ready {
+	if !s.ready || s.holding > 0 {
 		s.prebuf = append(s.prebuf, d)
 		s.mu.Unlock()
 		return
@@ -82,12 +83,39 @@ func (s *Session) emit(d agent.Draft) {
 	}
 	autos, ended := s.processLocked(d)
 	s.mu.Unlock()
+	s.after(autos, ended)
+}
+
+// after starts what processing asked for, outside the lock.
+func (s *Session) after(autos []string, ended bool) {
 	for _, a := range autos {
 		go s.autoApprove(a)
 	}
 	if ended {
 		go s.closeConn(context.Background())
 	}
+}
+
+// holdLocked makes drafts wait while a reply is forwarded to the agent, so
+// that what the agent does in answer comes after the resolved event.
+func (s *Session) holdLocked() { s.holding++ }
+
+// releaseLocked ends a hold and processes the drafts that waited.
+func (s *Session) releaseLocked() (autos []string, ended bool) {
+	s.holding--
+	if s.holding > 0 || !s.ready {
+		return nil, false
+	}
+	held := s.prebuf
+	s.prebuf = nil
+	for _, d := range held {
+		if s.rec.Ended {
+			break
+		}
+		a, e := s.processLocked(d)
+		autos, ended = append(autos, a...), ended || e
+	}
+	return autos, ended
 }
 
 // processLocked runs a draft through the pipeline, stores and publishes the
@@ -381,12 +409,17 @@ func (s *Session) forwardPermission(ctx context.Context, id string, reply schema
 	}
 	req := p.data
 	conn := s.conn
+	s.holdLocked()
 	s.mu.Unlock()
 
 	err := conn.Answer(ctx, agent.Reply{Kind: agent.ReplyPermission, ID: id, Permission: reply, PermissionRequest: &req})
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		autos, ended := s.releaseLocked()
+		s.mu.Unlock()
+		s.after(autos, ended)
+	}()
 	if err != nil {
 		if p, ok := s.perms[id]; ok {
 			p.answering = false
@@ -423,12 +456,17 @@ func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]stri
 	q.answering = true
 	req := q.data
 	conn := s.conn
+	s.holdLocked()
 	s.mu.Unlock()
 
 	err := conn.Answer(ctx, agent.Reply{Kind: agent.ReplyQuestion, ID: id, Answers: answers, Reject: reject, QuestionRequest: &req})
 
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer func() {
+		autos, ended := s.releaseLocked()
+		s.mu.Unlock()
+		s.after(autos, ended)
+	}()
 	if err != nil {
 		if q, ok := s.quests[id]; ok {
 			q.answering = false
