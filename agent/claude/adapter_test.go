@@ -103,6 +103,63 @@ func pidOf(c *conn) int {
 	return c.cur.p.Pid()
 }
 
+// The CLI starts a turn by itself when a background sub-agent finishes
+// (captured from 2.1.332 in claude-subagent-background): it gets its own
+// turn.started, counts as running (Interrupt stops it) and ends with its
+// result.
+func TestTurnTheCLIStarts(t *testing.T) {
+	a, _ := newFakeAdapter(t, Options{InterruptGrace: 5 * time.Second})
+	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
+	ctx := context.Background()
+	if err := c.Send(ctx, agent.Prompt{Text: "later"}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 1, "the CLI's own turn.started", isType(schema.EventTurnStarted))
+	rec.waitFor(t, 1, "its message", func(d agent.Draft) bool {
+		return d.Type == schema.EventItemCompleted && schema.Deref(d.Data.(*schema.ItemEventData).Item.NativeItemID) == "msg_report"
+	})
+	if err := c.Interrupt(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))
+	var types []string
+	for _, d := range rec.all() {
+		switch d.Type {
+		case schema.EventTurnStarted, schema.EventTurnEnded:
+			types = append(types, string(d.Type))
+			if d.Synthetic {
+				t.Errorf("%s is synthetic", d.Type)
+			}
+		}
+	}
+	if got := strings.Join(types, " "); got != "turn.ended turn.started turn.ended" {
+		t.Errorf("turn events %q; want the sent turn's end, then the CLI's own turn", got)
+	}
+	c.mu.Lock()
+	pending := c.pending
+	c.mu.Unlock()
+	if pending != 0 {
+		t.Errorf("%d turns pending after the CLI's own turn ended", pending)
+	}
+	if err := c.Send(ctx, agent.Prompt{Text: "hello"}); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, 3, "turn.ended", isType(schema.EventTurnEnded))
+	if n := len(filter(rec.all(), isType(schema.EventTurnStarted))); n != 1 {
+		t.Errorf("%d turn.started drafts; a sent turn must not get one from the adapter", n)
+	}
+}
+
+func filter(ds []agent.Draft, pred func(agent.Draft) bool) []agent.Draft {
+	var out []agent.Draft
+	for _, d := range ds {
+		if pred(d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func TestMultiTurnInOneProcess(t *testing.T) {
 	a, argsLog := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s", Model: "sonnet", PermissionMode: schema.PermissionModeAcceptEdits})

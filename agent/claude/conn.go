@@ -227,6 +227,21 @@ func (c *conn) line(p *proc, line []byte) {
 	default:
 		ready = false
 	}
+	if ready && isTurnStart(line) {
+		c.mu.Lock()
+		own := c.pending == 0
+		if own {
+			c.pending++
+		}
+		c.mu.Unlock()
+		if own {
+			// The CLI starts a turn nobody sent: it tells the model that a
+			// background sub-agent finished. Give it a turn of its own so
+			// its items are not left between turns, and Interrupt and
+			// exited see it running.
+			c.sink.Emit(agent.Draft{Type: schema.EventTurnStarted, Data: &schema.TurnEventData{Phase: schema.PhaseStarted}, Raw: json.RawMessage(bytes.TrimSpace(line))})
+		}
+	}
 	for _, d := range c.conv.Line(line) {
 		if !ready && (d.Type == schema.EventTurnEnded || d.Type == schema.EventError) {
 			// Before initialize is answered no user line was written, so
@@ -243,6 +258,16 @@ func (c *conn) line(p *proc, line []byte) {
 	for _, id := range c.conv.Unanswered() {
 		_ = p.write(ErrorResponseLine(id, "not supported by sandbox-agent"))
 	}
+}
+
+// isTurnStart reports whether line is the system/init the CLI prints at the
+// start of every turn.
+func isTurnStart(line []byte) bool {
+	if !bytes.Contains(line, []byte(`"init"`)) {
+		return false
+	}
+	var env envelope
+	return json.Unmarshal(line, &env) == nil && env.Type == "system" && env.Subtype == "init"
 }
 
 func isResponseTo(line []byte, id string) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -29,8 +30,10 @@ import (
 //     sub-agent); text_delta → item.delta on it; its text blocks are its
 //     content; it completes on message_stop (or, without partial messages,
 //     when the next message of the same scope starts, a tool result of that
-//     scope arrives, or the turn ends). A streamed message cut off before
-//     its message_stop (interrupt, retried request) completes as failed.
+//     scope arrives, its sub-agent finishes (task_notification), or the
+//     turn ends). A streamed message cut off before its message_stop
+//     (retried request), or closed by the message_stop the CLI makes up for
+//     an interrupted stream (abandoned_blocks), completes as failed.
 //   - a thinking block → its own item (kind message, role assistant,
 //     content [reasoning public], native id <message.id>_thinking_<n>,
 //     parent = the message); thinking_delta → item.delta on it. Thinking is
@@ -201,7 +204,6 @@ var ignoredSystem = map[string]bool{
 	"hook_response":             true,
 	"task_started":              true,
 	"task_progress":             true,
-	"task_notification":         true,
 	"task_updated":              true,
 	"task_summary":              true,
 	"background_tasks_changed":  true,
@@ -370,6 +372,23 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 			label = "info"
 		}
 		c.statusItem(env, label, &l.Content, raw, &out)
+		return out, nil
+	case "task_notification":
+		// A sub-agent finished. A background one outlives the Agent call's
+		// result ("Async agent launched"), so this is what ends its scope.
+		var l struct {
+			ToolUseID string `json:"tool_use_id"`
+		}
+		if err := json.Unmarshal(raw, &l); err != nil {
+			return nil, err
+		}
+		if l.ToolUseID != "" {
+			for _, m := range slices.Clone(c.open) {
+				if m.scope == l.ToolUseID {
+					c.complete(m, raw, &out)
+				}
+			}
+		}
 		return out, nil
 	}
 	if ignoredSystem[env.Subtype] {

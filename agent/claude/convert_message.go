@@ -402,7 +402,10 @@ func (c *Converter) streamEvent(l streamEventLine, raw json.RawMessage, out *[]a
 			key = c.stream
 		}
 		if m := c.find(key); m != nil {
-			m.stopped = true
+			// 2.1.332 closes a stream it cut (interrupt) with a message_stop
+			// of its own that names the abandoned blocks: the message was
+			// not finished.
+			m.stopped = isNull(l.AbandonedBlocks)
 			c.complete(m, raw, out)
 		}
 	case "content_block_stop", "message_delta", "ping", "error":
@@ -501,6 +504,11 @@ func (c *Converter) thinkingDelta(m *openMessage, b *streamBlock, text string, r
 	}
 	b.thinking.WriteString(text)
 	*out = append(*out, agent.Delta(b.reasoning, text, raw))
+}
+
+func isNull(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return t == "" || t == "null"
 }
 
 // blocksText joins the text blocks.

@@ -22,6 +22,8 @@ import (
 //	stubborn  streams, then ignores interrupts
 //	crash     dies mid-turn with status 3
 //	bye       replies, then exits 0 between turns
+//	later     replies, then starts a turn of its own (a background
+//	          sub-agent finished) and waits in it for an interrupt
 //
 // FAKE_CLAUDE_ARGS (a file) gets one line of arguments per start;
 // FAKE_CLAUDE_FAIL_RESUME=1 makes --resume of any other session than its
@@ -192,6 +194,13 @@ func (f *fake) turn(text string) {
 		f.stream("msg_crash", map[string]any{"type": "message_start", "message": map[string]any{"id": "msg_crash"}})
 		fmt.Fprintln(os.Stderr, "fatal: the fake crashed")
 		os.Exit(3)
+	case "later":
+		f.text("msg_later", "started in the background")
+		f.result("started in the background")
+		f.send(f.line("system", "subtype", "init", "model", "fake", "permissionMode", "default", "tools", []any{"Bash"}, "cwd", "/"))
+		f.text("msg_report", "the sub-agent reported")
+		<-f.interrupt
+		f.send(f.line("result", "subtype", "error_during_execution", "is_error", true, "errors", []any{}, "terminal_reason", "aborted_streaming"))
 	case "bye":
 		f.text("msg_bye", "bye")
 		f.result("bye")

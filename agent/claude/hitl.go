@@ -18,15 +18,18 @@ import (
 //     permissionSuggestions, blockedPath, toolUseId, description,
 //     displayName?, decisionReason?}.
 //   - AskUserQuestion → one question.requested per question, no
-//     permission.requested: the tool's approval is the answer. The CLI
-//     expects allow with updatedInput = input + {"answers": {<question
-//     text>: <label>}} (several labels of a multi-select question joined
-//     with ", "). The control_response goes out once every question of the
-//     request is answered; rejecting any of them denies the tool.
+//     permission.requested: the tool's approval is the answer. Metadata:
+//     {toolName, toolUseId, questionIndex, questionCount, multiSelect,
+//     header?, optionDescriptions?}. The CLI expects allow with
+//     updatedInput = input + {"answers": {<question text>: <label>}}
+//     (several labels of a multi-select question joined with ", "). The
+//     control_response goes out once every question of the request is
+//     answered; rejecting any of them denies the tool.
 //   - ExitPlanMode → one question.requested "approve"/"reject" whose prompt
-//     carries the plan. approve → allow, plus a setMode update that leaves
-//     plan mode (PlanExitMode); reject → deny, so the agent stays in plan
-//     mode; any other answer → deny with that answer as feedback.
+//     carries the plan (metadata {toolName, toolUseId, questionIndex,
+//     questionCount, plan}). approve → allow, plus a setMode update that
+//     leaves plan mode (PlanExitMode); reject → deny, so the agent stays in
+//     plan mode; any other answer → deny with that answer as feedback.
 //
 // Question ids are "<request id>.q<index>" (index from 0 in the order of
 // input.questions); ExitPlanMode's only question is "<request id>.q0".
@@ -61,6 +64,8 @@ type Question struct {
 	Header      string
 	Options     []string
 	MultiSelect bool
+	// Descriptions are the options' descriptions by label, when any.
+	Descriptions map[string]string
 }
 
 type questionRef struct {
@@ -146,11 +151,43 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 				Prompt:     q.Prompt,
 				Options:    q.Options,
 				Status:     schema.QuestionRequested,
+				Metadata:   questionMeta(r, i),
 			},
 			Raw: raw,
 		})
 	}
 	return out, nil
+}
+
+// questionMeta is the metadata of question i of r: what a client needs
+// to ask it the way the agent meant (header, multi-select, option
+// descriptions), and which of the request's questions it is; for a plan
+// approval, the plan.
+func questionMeta(r *Request, i int) json.RawMessage {
+	q := r.Questions[i]
+	meta := map[string]any{
+		"toolName":      r.ToolName,
+		"toolUseId":     r.ToolUseID,
+		"questionIndex": i,
+		"questionCount": len(r.Questions),
+	}
+	switch r.Kind {
+	case KindPlan:
+		var in struct {
+			Plan string `json:"plan"`
+		}
+		_ = json.Unmarshal(r.Input, &in)
+		meta["plan"] = in.Plan
+	default:
+		meta["multiSelect"] = q.MultiSelect
+		if q.Header != "" {
+			meta["header"] = q.Header
+		}
+		if len(q.Descriptions) > 0 {
+			meta["optionDescriptions"] = q.Descriptions
+		}
+	}
+	return mustJSON(meta)
 }
 
 // askQuestions reads AskUserQuestion's input; a malformed input still
@@ -161,10 +198,18 @@ func askQuestions(requestID string, input json.RawMessage) []Question {
 	var qs []Question
 	for i, q := range in.Questions {
 		opts := make([]string, 0, len(q.Options))
+		var desc map[string]string
 		for _, o := range q.Options {
 			opts = append(opts, o.Label)
+			if o.Description != "" {
+				if desc == nil {
+					desc = map[string]string{}
+				}
+				desc[o.Label] = o.Description
+			}
 		}
-		qs = append(qs, Question{ID: QuestionID(requestID, i), Prompt: q.Question, Header: q.Header, Options: opts, MultiSelect: q.MultiSelect})
+		qs = append(qs, Question{ID: QuestionID(requestID, i), Prompt: q.Question, Header: q.Header, Options: opts,
+			MultiSelect: q.MultiSelect, Descriptions: desc})
 	}
 	if len(qs) == 0 {
 		prompt := in.Question

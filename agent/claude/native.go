@@ -123,6 +123,9 @@ type streamEventLine struct {
 	Event           streamEvent `json:"event"`
 	ParentToolUseID *string     `json:"parent_tool_use_id"`
 	APIMessageID    string      `json:"api_message_id"`
+	// AbandonedBlocks is set on the message_stop the CLI makes up for a
+	// stream it cut (an interrupt): {"api_message_id", "from_block_index"}.
+	AbandonedBlocks json.RawMessage `json:"abandoned_blocks"`
 }
 
 // streamEvent is a Messages API stream event: message_start,
