@@ -1,5 +1,12 @@
 package e2e
 
+import (
+	"time"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
 // Claude Code: Anthropic Messages API at ANTHROPIC_BASE_URL, a fake key,
 // and the switches that keep it off the network (no telemetry, update
 // checks or title requests). See shared/reference/real-agents-offline.md.
@@ -9,6 +16,10 @@ func init() {
 		Env: func(r *Run) []string {
 			return claudeEnv(r.LLM.URL())
 		},
+		Rows: map[string]Row{
+			// Nothing listens there: model discovery must fall back.
+			"claude-models-fallback": {Env: []string{"ANTHROPIC_BASE_URL=" + deadProxy}},
+		},
 		Wire: func(w *Wire) {
 			out := w.Run(claudeEnv(w.LLM.URL()),
 				"-p", "--output-format", "stream-json", "--verbose", "--include-partial-messages",
@@ -16,6 +27,47 @@ func init() {
 			w.Check(out)
 		},
 	})
+
+	// Rows only Claude Code has (issue 5); bodies in scenarios_claude_test.go.
+	only := []string{"claude"}
+	for _, s := range []Scenario{
+		{ID: "claude-thinking", Title: "Claude: thinking streamed as reasoning items, before a tool call and in a later turn; model and effort passed on",
+			Run: runClaudeThinking, Steps: claudeThinkingSteps, Session: func(req *schema.CreateSessionRequest) {
+				req.Model, req.Variant = schema.Ptr("claude-sonnet-4-6"), schema.Ptr("low")
+			}},
+		{ID: "claude-one-process", Title: "Claude: three turns answered by one process (same pid, no --resume)",
+			Run: runClaudeOneProcess, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."), fakellm.Text("You are welcome."))},
+		{ID: "claude-resume", Title: "Claude: process killed between turns; the next turn resumes it (--resume) with context",
+			Run: runClaudeResume, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
+		{ID: "claude-attachments", Title: "Claude: image (data URL, file) and text file attachments reach the model as content blocks",
+			Run: runClaudeAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
+		{ID: "claude-models", Title: "Claude: models listed from the Anthropic endpoint (ANTHROPIC_BASE_URL)",
+			Run: runClaudeModels},
+		{ID: "claude-models-fallback", Title: "Claude: models fall back to the reference's aliases when the endpoint is unreachable",
+			Run: runClaudeModelsFallback},
+		{ID: "claude-accept-edits", Title: "Claude: acceptEdits writes without asking; other commands still ask",
+			Run: runClaudeAcceptEdits, Session: permissionMode(schema.PermissionModeAcceptEdits),
+			Steps: steps(fakellm.Write("accepted.txt", "accept-edits e2e\n"), fakellm.Text("Wrote accepted.txt."),
+				fakellm.Bash("node -e 'console.log(42)'"), fakellm.Text("Not running it then."))},
+		{ID: "claude-bypass", Title: "Claude: bypass runs commands and writes without asking",
+			Run: runClaudeBypass, Session: permissionMode(schema.PermissionModeBypass),
+			Steps: steps(fakellm.Write("bypass.txt", "bypass e2e\n"), fakellm.Bash("touch bypass-ran.txt && echo e2e-bypass-$((6*7))"), fakellm.Text("Both done."))},
+		{ID: "claude-interrupt", Title: "Claude: interrupt mid-stream ends the turn (interrupted); the same process answers next",
+			Run: runClaudeInterrupt,
+			Steps: steps(fakellm.TextChunks("Once upon", " a time", " there was", " a very", " long", " story", " that", " never", " ended.").WithEventDelay(time.Second),
+				fakellm.Text("Still here."))},
+		{ID: "claude-subagent", Title: "Claude: a sub-agent's tool calls and results hang under its Agent call; its report is the call's result",
+			Run: runClaudeSubagent, Session: permissionMode(schema.PermissionModeBypass), Steps: claudeSubagentSteps},
+		{ID: "claude-subagent-background", Title: "Claude: a background sub-agent stays linked; the CLI's own turn that reports it is a balanced turn",
+			Run: runClaudeSubagentBackground, Session: permissionMode(schema.PermissionModeBypass), Steps: claudeSubagentBackgroundSteps},
+		{ID: "claude-questions", Title: "Claude: two questions in one call (one multi-select) answered, then a denied Write",
+			Run: runClaudeQuestions, Steps: steps(claudeQuestions, fakellm.Write("sizes.txt", "S, M\n"), fakellm.Text("Red, in S and M; not writing."))},
+		{ID: "claude-api-errors", Title: "Claude: API errors 401, 429, 529 become error events with codes; the session goes on",
+			Run: runClaudeAPIErrors, Steps: steps(fakellm.Repeat(8, claudeAPIErrors)...)},
+	} {
+		s.Only = only
+		RegisterScenario(s)
+	}
 }
 
 func claudeEnv(baseURL string) []string {

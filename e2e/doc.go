@@ -46,7 +46,10 @@
 //		Rows: map[string]Row{"plan-accept": {Session: func(req *schema.CreateSessionRequest) { … }}},
 //	})
 //
-// and an agent-specific row is a Scenario with Only: []string{"codex"}.
+// and an agent-specific row is a Scenario with Only: []string{"codex"},
+// registered from the agent's file (agent_claude_test.go has such rows,
+// their bodies in scenarios_claude_test.go). Such rows follow the shared
+// ones in the matrix, and the docs table shows "—" for the other agents.
 // Rows skip as "adapter missing" while internal/cli/wiring.go still
 // registers the agent's pending placeholder.
 //

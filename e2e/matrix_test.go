@@ -187,6 +187,10 @@ const (
 
 var docsRowID = regexp.MustCompile("^`([^`]+)`")
 
+// notApplicable is the docs cell of an agent-specific row for the other
+// agents.
+const notApplicable = "—"
+
 // docsTable checks the cells this run produced against the docs table, or
 // rewrites them with envUpdateDocs=1. Cells of agents or rows that did not
 // run are kept as they are.
@@ -219,6 +223,9 @@ func docsTable() int {
 			}
 			if now == "" {
 				now = "not run"
+			}
+			if sc := findScenario(row[0]); sc != nil && !sc.appliesTo(a) {
+				now = notApplicable // an agent-specific row
 			}
 			merged[row[0]][a] = now
 		}
@@ -280,7 +287,7 @@ func parseDocsTable(s string) map[string]map[string]string {
 		}
 		out[m[1]] = map[string]string{}
 		for k, c := range cells[1:] {
-			if k < len(cols) && !slices.Contains([]string{"", "not run"}, c) {
+			if k < len(cols) && !slices.Contains([]string{"", "not run", notApplicable}, c) {
 				out[m[1]][cols[k]] = c
 			}
 		}

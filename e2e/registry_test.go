@@ -99,12 +99,24 @@ func agentRank(name string) int {
 }
 
 // RegisterScenario appends a row to the table. Call it from init; rows keep
-// registration order (files initialise in name order).
+// registration order (files initialise in name order), except that
+// agent-specific rows (Only set) follow the shared ones, whichever file
+// registered them first.
 func RegisterScenario(s Scenario) {
 	if s.ID == "" || s.Run == nil || findScenario(s.ID) != nil {
 		panic(fmt.Sprintf("e2e: scenario %q registered twice, or without an id or body", s.ID))
 	}
 	scenarios = append(scenarios, &s)
+	slices.SortStableFunc(scenarios, func(x, y *Scenario) int {
+		return boolRank(len(x.Only) > 0) - boolRank(len(y.Only) > 0)
+	})
+}
+
+func boolRank(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func findAgent(name string) *Agent {
