@@ -568,8 +568,10 @@ func agentCall(background bool) fakellm.Step {
 		"subagent_type": "general-purpose", "run_in_background": background})
 }
 
+// subagentSteps: a command that prints and fails, a Write, the report.
 var subagentSteps = []fakellm.Step{
-	fakellm.Bash("echo sub-e2e-$((6*7))").WithText("Running it."),
+	fakellm.Bash("echo sub-e2e-$((6*7)); exit 2").WithText("Running it."),
+	fakellm.Write("sub.txt", "from the sub-agent\n"),
 	fakellm.Text("Sub-agent: the command printed sub-e2e-42."),
 }
 
@@ -596,9 +598,10 @@ func (r *Run) subagentCall(evs []schema.Event) schema.Item {
 	return schema.Item{}
 }
 
-// checkSubagentItems checks that the sub-agent's Bash call and its result
-// hang under the Agent call: the call through the sub-agent's message,
-// the result directly.
+// checkSubagentItems checks that the sub-agent's work hangs under the
+// Agent call: its Bash and Write calls through the sub-agent's messages,
+// their results directly; the failed command is a failed result that
+// still tells the command, its exit code and output.
 func (r *Run) checkSubagentItems(evs []schema.Event, call schema.Item) {
 	r.T.Helper()
 	byID := map[string]schema.Item{}
@@ -618,25 +621,48 @@ func (r *Run) checkSubagentItems(evs []schema.Event, call schema.Item) {
 		}
 		return false
 	}
-	var bash, result bool
+	var bash, write, result bool
 	for _, it := range byID {
 		for _, p := range it.Content {
-			if p.Type == schema.PartToolCall && p.Name == "Bash" && strings.Contains(p.Arguments, "sub-e2e") {
+			switch {
+			case p.Type == schema.PartToolCall && p.Name == "Bash" && strings.Contains(p.Arguments, "sub-e2e"):
 				bash = true
 				if !underCall(it) {
 					r.T.Errorf("the sub-agent's Bash call %s is not under the Agent call %s", it.ItemID, call.ItemID)
 				}
-			}
-			if p.Type == schema.PartToolResult && strings.Contains(p.Output, "sub-e2e-42") && p.CallID != schema.Deref(call.NativeItemID) {
+			case p.Type == schema.PartFileRef && strings.HasSuffix(p.Path, "sub.txt") && p.Action == schema.FileWrite:
+				write = true
+				if !underCall(it) {
+					r.T.Errorf("the sub-agent's Write call %s is not under the Agent call %s", it.ItemID, call.ItemID)
+				}
+			case p.Type == schema.PartToolResult && strings.Contains(p.Output, "sub-e2e-42") && p.CallID != schema.Deref(call.NativeItemID):
 				result = true
 				if schema.Deref(it.ParentID) != call.ItemID {
 					r.T.Errorf("the sub-agent's tool result %s has parent %v, want the Agent call %s", it.ItemID, schema.Deref(it.ParentID), call.ItemID)
 				}
+				if it.Status != schema.StatusFailed {
+					r.T.Errorf("the failed command's result is %s, want failed", it.Status)
+				}
+				var cmd struct {
+					Command  string `json:"command"`
+					ExitCode *int   `json:"exitCode"`
+				}
+				for _, q := range it.Content {
+					if q.Type == schema.PartJSON {
+						_ = json.Unmarshal(q.JSON, &cmd)
+					}
+				}
+				if !strings.Contains(cmd.Command, "sub-e2e") || cmd.ExitCode == nil || *cmd.ExitCode != 2 {
+					r.T.Errorf("the sub-agent's command result does not tell the command and exit code 2: %+v", it.Content)
+				}
 			}
 		}
 	}
-	if !bash || !result {
-		r.T.Errorf("the sub-agent's Bash call (%v) or its result (%v) is missing:\n%s", bash, result, r.dumpFrom(0))
+	if !bash || !write || !result {
+		r.T.Errorf("the sub-agent's Bash call (%v), Write call (%v) or command result (%v) is missing:\n%s", bash, write, result, r.dumpFrom(0))
+	}
+	if got, _ := r.fileContent("sub.txt"); got != "from the sub-agent\n" {
+		r.T.Errorf("sub.txt is %q", got)
 	}
 }
 
@@ -676,8 +702,8 @@ func runClaudeSubagent(r *Run) {
 			}
 		}
 	}
-	if subReqs != 2 {
-		r.T.Errorf("%d sub-agent model requests, want 2", subReqs)
+	if subReqs != 3 {
+		r.T.Errorf("%d sub-agent model requests, want 3", subReqs)
 	}
 }
 

@@ -388,6 +388,11 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 					c.complete(m, raw, &out)
 				}
 			}
+			for id, t := range c.tools {
+				if t.scope == l.ToolUseID {
+					delete(c.tools, id)
+				}
+			}
 		}
 		return out, nil
 	}
@@ -474,7 +479,14 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 	*out = append(*out, d)
 	c.turnFailed = false
 	c.interrupted = false
-	c.tools = map[string]toolUse{}
+	// The main agent's calls without a result never get one. A background
+	// sub-agent's calls do, after this turn (task_notification forgets
+	// them when it ends).
+	for id, t := range c.tools {
+		if t.scope == "" {
+			delete(c.tools, id)
+		}
+	}
 	c.stream = ""
 }
 

@@ -49,6 +49,7 @@ type streamBlock struct {
 type toolUse struct {
 	name  string
 	input json.RawMessage
+	scope string // parent_tool_use_id of the caller: "" for the main agent
 }
 
 // openToolRef is a tool call started from the stream, awaiting its
@@ -157,7 +158,7 @@ func (c *Converter) complete(m *openMessage, raw json.RawMessage, out *[]agent.D
 				if !json.Valid(input) {
 					input = json.RawMessage("{}")
 				}
-				c.tools[id] = toolUse{name: ref.name, input: input}
+				c.tools[id] = toolUse{name: ref.name, input: input, scope: m.scope}
 				it := toolCallItem(id, ref.name, input, ref.parent)
 				it.Status = schema.StatusFailed // never received in full
 				*out = append(*out, agent.ItemCompleted(it, raw))
@@ -286,7 +287,7 @@ func (c *Converter) toolUseBlock(m *openMessage, b contentBlock, raw json.RawMes
 		id = fmt.Sprintf("tool_use_%d", c.anon)
 	}
 	input := compactJSON(b.Input)
-	c.tools[id] = toolUse{name: b.Name, input: input}
+	c.tools[id] = toolUse{name: b.Name, input: input, scope: m.scope}
 	it := toolCallItem(id, b.Name, input, m.item)
 	if ref := c.calls[id]; ref != nil {
 		delete(c.calls, id)

@@ -257,6 +257,149 @@ func TestStdinMatchesCaptures(t *testing.T) {
 	})
 }
 
+// TestRepliesMatchCaptures rebuilds every line the adapter wrote to the
+// real CLI in the e2e captures (testdata/claude-*.stdin.jsonl) from what
+// it had read by then: initialize and interrupt requests, text-only user
+// turns, and the replies to can_use_tool (once, always, reject, answers,
+// plan approval), whose kind is read back from the captured line.
+func TestRepliesMatchCaptures(t *testing.T) {
+	stdins, err := filepath.Glob("testdata/claude-*.stdin.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, in := range stdins {
+		out := strings.TrimSuffix(in, ".stdin.jsonl") + ".stdout.jsonl"
+		if _, err := os.Stat(out); err != nil {
+			continue
+		}
+		t.Run(filepath.Base(in), func(t *testing.T) {
+			c := NewConverter()
+			c.PlanExitMode = "default"
+			stdout := readLines(t, out)
+			next := 0
+			// readUntil feeds stdout until the CLI has asked request id.
+			readUntil := func(id string) {
+				for ; next < len(stdout); next++ {
+					c.Line(stdout[next])
+					if bytes.Contains(stdout[next], []byte(`"request_id":"`+id+`"`)) {
+						next++
+						return
+					}
+				}
+				t.Fatalf("stdout never asks request %s", id)
+			}
+			for _, want := range readLines(t, in) {
+				got := rebuildStdinLine(t, c, want, readUntil)
+				if got == nil {
+					continue
+				}
+				checked++
+				assertJSONEqual(t, want, got)
+			}
+		})
+	}
+	if checked < 20 {
+		t.Errorf("only %d captured stdin lines rebuilt", checked)
+	}
+}
+
+// rebuildStdinLine makes the line the adapter would write where want was
+// written, or returns nil for lines it cannot tell the input of
+// (attachments).
+func rebuildStdinLine(t *testing.T, c *Converter, want []byte, readUntil func(string)) []byte {
+	t.Helper()
+	var l struct {
+		Type      string `json:"type"`
+		RequestID string `json:"request_id"`
+		Request   struct {
+			Subtype string `json:"subtype"`
+		} `json:"request"`
+		Message struct {
+			Content json.RawMessage `json:"content"`
+		} `json:"message"`
+		SessionID string `json:"session_id"`
+		Response  struct {
+			RequestID string `json:"request_id"`
+			Response  struct {
+				Behavior           string            `json:"behavior"`
+				Message            string            `json:"message"`
+				UpdatedPermissions []json.RawMessage `json:"updatedPermissions"`
+				UpdatedInput       struct {
+					Answers map[string]string `json:"answers"`
+				} `json:"updatedInput"`
+			} `json:"response"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(want, &l); err != nil {
+		t.Fatal(err)
+	}
+	switch l.Type {
+	case "control_request":
+		switch l.Request.Subtype {
+		case "initialize":
+			return InitializeLine(l.RequestID)
+		case "interrupt":
+			return InterruptLine(l.RequestID)
+		}
+	case "user":
+		var text string
+		if json.Unmarshal(l.Message.Content, &text) != nil {
+			return nil
+		}
+		sid := l.SessionID
+		if sid == "default" {
+			sid = ""
+		}
+		got, err := UserLine(agent.Prompt{Text: text}, sid, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	case "control_response":
+		id := l.Response.RequestID
+		readUntil(id)
+		r, ok := c.Pending(id)
+		if !ok {
+			t.Fatalf("no pending request %s", id)
+		}
+		resp := l.Response.Response
+		var got []byte
+		var err error
+		switch r.Kind {
+		case KindPermission:
+			reply := schema.ReplyOnce
+			switch {
+			case resp.Behavior == "deny":
+				reply = schema.ReplyReject
+			case len(resp.UpdatedPermissions) > 0:
+				reply = schema.ReplyAlways
+			}
+			got, err = c.AnswerPermission(id, reply)
+		case KindPlan:
+			answer := []string{"approve"}
+			if resp.Behavior == "deny" {
+				answer = []string{"reject"}
+			}
+			got, err = c.AnswerQuestion(QuestionID(id, 0), answer, false)
+		case KindAskUser:
+			for i, q := range r.Questions {
+				if resp.Behavior == "deny" {
+					got, err = c.AnswerQuestion(q.ID, nil, true)
+					break
+				}
+				got, err = c.AnswerQuestion(QuestionID(id, i), strings.Split(resp.UpdatedInput.Answers[q.Prompt], ", "), false)
+			}
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	t.Fatalf("unexpected stdin line %s", want)
+	return nil
+}
+
 func assertJSONEqual(t *testing.T, want, got []byte) {
 	t.Helper()
 	var w, g any

@@ -21,6 +21,32 @@ func feed(t *testing.T, fixture string, n int) *Converter {
 	return c
 }
 
+// feedTo runs the fixture's lines up to and including the n-th (from 1)
+// can_use_tool request for tool, and returns the converter and that
+// request's id.
+func feedTo(t *testing.T, fixture, tool string, n int) (*Converter, string) {
+	t.Helper()
+	c := NewConverter()
+	for _, l := range readLines(t, "testdata/"+fixture) {
+		c.Line(l)
+		var v struct {
+			Type      string `json:"type"`
+			RequestID string `json:"request_id"`
+			Request   struct {
+				Subtype  string `json:"subtype"`
+				ToolName string `json:"tool_name"`
+			} `json:"request"`
+		}
+		if json.Unmarshal(l, &v) == nil && v.Type == "control_request" && v.Request.Subtype == "can_use_tool" && v.Request.ToolName == tool {
+			if n--; n == 0 {
+				return c, v.RequestID
+			}
+		}
+	}
+	t.Fatalf("%s has no can_use_tool request for %s", fixture, tool)
+	return nil, ""
+}
+
 // response decodes a control_response line's inner response.
 func response(t *testing.T, line []byte) (requestID string, resp map[string]any) {
 	t.Helper()
@@ -72,20 +98,22 @@ func TestPermissionAlwaysWithoutSuggestions(t *testing.T) {
 }
 
 func TestPermissionReject(t *testing.T) {
-	c := feed(t, "synthetic-questions-deny.jsonl", 8)
-	line, err := c.AnswerPermission("0aa1b2c3-3333-4e4f-8a9b-000000000004", schema.ReplyReject)
+	c, req := feedTo(t, "claude-questions.stdout.jsonl", "Write", 1)
+	line, err := c.AnswerPermission(req, schema.ReplyReject)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id, resp := response(t, line)
-	if id != "0aa1b2c3-3333-4e4f-8a9b-000000000004" || resp["behavior"] != "deny" || resp["message"] == "" {
+	if id != req || resp["behavior"] != "deny" || resp["message"] == "" {
 		t.Errorf("reject = %s", line)
 	}
 }
 
+// Two questions of one AskUserQuestion call (the second multi-select), as
+// the real CLI asked them: the reply goes out once both are answered,
+// answers keyed by question text.
 func TestQuestionsAnsweredTogether(t *testing.T) {
-	const req = "0aa1b2c3-3333-4e4f-8a9b-000000000003"
-	c := feed(t, "synthetic-questions-deny.jsonl", 5)
+	c, req := feedTo(t, "claude-questions.stdout.jsonl", "AskUserQuestion", 1)
 	if _, err := c.AnswerPermission(req, schema.ReplyOnce); err == nil {
 		t.Error("a question request accepted a permission reply")
 	}
@@ -99,7 +127,7 @@ func TestQuestionsAnsweredTogether(t *testing.T) {
 	}
 	_, resp := response(t, line)
 	in := resp["updatedInput"].(map[string]any)
-	want := map[string]any{"Which color should we use?": "Blue", "Which sizes?": "S, L"}
+	want := map[string]any{"Which color should we use?": "Blue", "Which sizes should we make?": "S, L"}
 	if diff := cmp.Diff(want, in["answers"]); diff != "" {
 		t.Errorf("answers (-want +got):\n%s", diff)
 	}
@@ -112,8 +140,7 @@ func TestQuestionsAnsweredTogether(t *testing.T) {
 }
 
 func TestQuestionRejectDenies(t *testing.T) {
-	const req = "0aa1b2c3-3333-4e4f-8a9b-000000000003"
-	c := feed(t, "synthetic-questions-deny.jsonl", 5)
+	c, req := feedTo(t, "claude-questions.stdout.jsonl", "AskUserQuestion", 1)
 	line, err := c.AnswerQuestion(QuestionID(req, 1), nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +154,6 @@ func TestQuestionRejectDenies(t *testing.T) {
 }
 
 func TestExitPlanMode(t *testing.T) {
-	const req = "3c9b7f20-2222-4d5e-8f90-000000000002"
 	cases := []struct {
 		name     string
 		answer   []string
@@ -142,7 +168,7 @@ func TestExitPlanMode(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := feed(t, "synthetic-exitplanmode.jsonl", 6)
+			c, req := feedTo(t, "claude-plan-reject.stdout.jsonl", "ExitPlanMode", 1)
 			c.PlanExitMode = "acceptEdits"
 			line, err := c.AnswerQuestion(QuestionID(req, 0), tc.answer, tc.reject)
 			if err != nil {
@@ -170,7 +196,7 @@ func TestExitPlanMode(t *testing.T) {
 }
 
 func TestQuestionRequestsAreNotPermissions(t *testing.T) {
-	for _, f := range []string{"claude-askuserquestion.stdout.jsonl", "synthetic-exitplanmode.jsonl", "synthetic-questions-deny.jsonl"} {
+	for _, f := range []string{"claude-askuserquestion.stdout.jsonl", "claude-plan-accept.stdout.jsonl", "claude-plan-reject.stdout.jsonl", "claude-questions.stdout.jsonl"} {
 		for _, e := range convertFixture(t, "testdata/"+f) {
 			if p, ok := e.Data.(*schema.PermissionEventData); ok && (p.Action == "AskUserQuestion" || p.Action == "ExitPlanMode") {
 				t.Errorf("%s: %s surfaced as a permission", f, p.Action)
