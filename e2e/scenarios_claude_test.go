@@ -496,7 +496,8 @@ func runClaudeBypass(r *Run) {
 
 // runClaudeInterrupt: an interrupt while the answer streams ends the turn
 // (interrupted, no error event, the cut message failed) and the session
-// answers the next message.
+// answers the next message; an interrupt while a permission is asked ends
+// the turn too, the CLI withdraws the request and the command never runs.
 func runClaudeInterrupt(r *Run) {
 	r.CreateSession()
 	before := r.claudeProc()
@@ -531,7 +532,49 @@ func runClaudeInterrupt(r *Run) {
 	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Still here.") {
 		r.T.Errorf("the turn after the interrupt said %q", got)
 	}
-	// The CLI stopped the turn on the control protocol's interrupt; the
+	// An interrupt while a permission is asked: the turn ends, the request
+	// is settled (nobody can approve it any more), the command never runs.
+	mark = r.Mark()
+	r.Send("Touch the file.")
+	p := permissionOf(r.Next("permission.requested", isType(schema.EventPermissionRequested)))
+	ctx, cancel = context.WithTimeout(r.ctx, waitTimeout)
+	err = r.C.Interrupt(ctx, r.SessionID)
+	cancel()
+	if err != nil {
+		r.T.Fatalf("interrupt: %v", err)
+	}
+	evs = r.turnEnded(mark)
+	var resolved []schema.Event
+	for _, ev := range evs {
+		if resolvedPermission(p.PermissionID)(ev) {
+			resolved = append(resolved, ev)
+		}
+	}
+	switch {
+	case len(resolved) != 1:
+		r.T.Errorf("the interrupted permission resolved %d times, want once: %s", len(resolved), r.dumpFrom(mark))
+	case permissionOf(resolved[0]).Status != schema.PermissionReject:
+		r.T.Errorf("the interrupted permission resolved as %q, want reject", permissionOf(resolved[0]).Status)
+	case resolved[0].Synthetic:
+		// The CLI withdrew it (control_cancel_request): the adapter says
+		// so, rather than leaving it to the session's end-of-turn sweep.
+		r.T.Errorf("the withdrawn permission was resolved by the session, not the adapter: %s", brief(resolved[0]))
+	}
+	ctx, cancel = context.WithTimeout(r.ctx, waitTimeout)
+	if err := r.C.ReplyPermission(ctx, r.SessionID, p.PermissionID, schema.ReplyOnce); err == nil {
+		r.T.Errorf("a permission of an interrupted turn could still be approved")
+	}
+	cancel()
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := r.fileContent("interrupted.txt"); ok {
+		r.T.Errorf("the command of the interrupted turn ran")
+	}
+	mark = r.Mark()
+	r.Send("Still with me?")
+	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Yes.") {
+		r.T.Errorf("the turn after the second interrupt said %q", got)
+	}
+	// The CLI stopped both turns on the control protocol's interrupt; the
 	// adapter did not have to kill it.
 	if p := r.claudeProc(); p.PID != before.PID {
 		r.T.Errorf("the interrupt cost the process: %s before, %s after", before, p)

@@ -50,7 +50,8 @@ import (
 //     code: authentication_failed, rate_limit, overloaded, billing_error,
 //     invalid_request, server_error, max_output_tokens or api_error.
 //   - control_request can_use_tool → permission.requested, except
-//     AskUserQuestion and ExitPlanMode → question.requested (see hitl.go).
+//     AskUserQuestion and ExitPlanMode → question.requested (see hitl.go);
+//     control_cancel_request → the request resolved as rejected.
 //   - known noise (keep_alive, hooks, task progress, rate-limit info, ...)
 //     → nothing; anything unknown → agent.unparsed (location "claude").
 type Converter struct {
@@ -275,8 +276,7 @@ func (c *Converter) dispatch(env envelope, raw json.RawMessage) ([]agent.Draft, 
 		if err := json.Unmarshal(raw, &l); err != nil {
 			return nil, err
 		}
-		c.cancelRequest(l.RequestID)
-		return nil, nil
+		return c.withdrawn(l.RequestID, raw), nil
 	case "auth_status":
 		var l struct {
 			Error string `json:"error"`

@@ -31,6 +31,10 @@ import (
 //     leaves plan mode (PlanExitMode); reject → deny, so the agent stays in
 //     plan mode; any other answer → deny with that answer as feedback.
 //
+// A request the CLI withdraws (control_cancel_request, as 2.1.332 does on
+// an interrupt while it waits) resolves as rejected: permission.resolved,
+// or question.resolved for each question not answered yet.
+//
 // Question ids are "<request id>.q<index>" (index from 0 in the order of
 // input.questions); ExitPlanMode's only question is "<request id>.q0".
 
@@ -54,7 +58,8 @@ type Request struct {
 	Suggestions json.RawMessage
 	Questions   []Question
 
-	answers [][]string // per question; nil until answered
+	answers [][]string      // per question; nil until answered
+	meta    json.RawMessage // permission.requested metadata
 }
 
 // Question is one question of an AskUserQuestion or ExitPlanMode request.
@@ -129,13 +134,14 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 		if len(req.DecisionReason) > 0 {
 			meta["decisionReason"] = req.DecisionReason
 		}
+		r.meta = mustJSON(meta)
 		return []agent.Draft{{
 			Type: schema.EventPermissionRequested,
 			Data: &schema.PermissionEventData{
 				PermissionID: r.ID,
 				Action:       req.ToolName,
 				Status:       schema.PermissionRequested,
-				Metadata:     mustJSON(meta),
+				Metadata:     r.meta,
 			},
 			Raw: raw,
 		}}, nil
@@ -219,6 +225,30 @@ func askQuestions(requestID string, input json.RawMessage) []Question {
 		qs = []Question{{ID: QuestionID(requestID, 0), Prompt: prompt, Options: in.Options}}
 	}
 	return qs
+}
+
+// withdrawn settles a request the CLI took back (control_cancel_request,
+// e.g. on an interrupt while it waits for an answer): nobody can answer it
+// any more, so it resolves as rejected.
+func (c *Converter) withdrawn(id string, raw json.RawMessage) []agent.Draft {
+	r := c.reqs[id]
+	if r == nil {
+		return nil
+	}
+	c.cancelRequest(id)
+	if r.Kind == KindPermission {
+		return []agent.Draft{{Type: schema.EventPermissionResolved, Raw: raw, Data: &schema.PermissionEventData{
+			PermissionID: r.ID, Action: r.ToolName, Status: schema.PermissionReject, Metadata: r.meta}}}
+	}
+	var out []agent.Draft
+	for i, q := range r.Questions {
+		if r.answers != nil && r.answers[i] != nil {
+			continue // already answered (and resolved) on our side
+		}
+		out = append(out, agent.Draft{Type: schema.EventQuestionResolved, Raw: raw, Data: &schema.QuestionEventData{
+			QuestionID: q.ID, Prompt: q.Prompt, Options: q.Options, Status: schema.QuestionRejected, Metadata: questionMeta(r, i)}})
+	}
+	return out
 }
 
 func (c *Converter) cancelRequest(id string) {

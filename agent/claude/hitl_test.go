@@ -207,9 +207,33 @@ func TestQuestionRequestsAreNotPermissions(t *testing.T) {
 
 func TestCancelledRequestIsGone(t *testing.T) {
 	c := feed(t, "claude-bash-permission.stdout.jsonl", 4)
-	c.Line([]byte(`{"type":"control_cancel_request","request_id":"b078970f-a6fd-4d8b-a2d5-56feae6916d0"}`))
+	ds := c.Line([]byte(`{"type":"control_cancel_request","request_id":"b078970f-a6fd-4d8b-a2d5-56feae6916d0"}`))
+	if len(ds) != 1 || ds[0].Type != schema.EventPermissionResolved {
+		t.Fatalf("drafts %+v, want one permission.resolved", ds)
+	}
+	if p := ds[0].Data.(*schema.PermissionEventData); p.Status != schema.PermissionReject || p.Action != "Bash" || len(p.Metadata) == 0 {
+		t.Errorf("resolved %+v, want Bash rejected with its metadata", p)
+	}
 	if _, err := c.AnswerPermission("b078970f-a6fd-4d8b-a2d5-56feae6916d0", schema.ReplyOnce); err == nil {
 		t.Error("answered a withdrawn request")
+	}
+	if ds := c.Line([]byte(`{"type":"control_cancel_request","request_id":"b078970f-a6fd-4d8b-a2d5-56feae6916d0"}`)); len(ds) != 0 {
+		t.Errorf("a second cancel gave %+v", ds)
+	}
+}
+
+// A withdrawn AskUserQuestion resolves the questions not answered yet.
+func TestCancelledQuestionsResolveOnce(t *testing.T) {
+	c, req := feedTo(t, "claude-questions.stdout.jsonl", "AskUserQuestion", 1)
+	if line, err := c.AnswerQuestion(QuestionID(req, 0), []string{"Red"}, false); err != nil || line != nil {
+		t.Fatalf("first answer: %s, %v", line, err)
+	}
+	ds := c.Line([]byte(`{"type":"control_cancel_request","request_id":"` + req + `"}`))
+	if len(ds) != 1 || ds[0].Type != schema.EventQuestionResolved {
+		t.Fatalf("drafts %+v, want one question.resolved", ds)
+	}
+	if q := ds[0].Data.(*schema.QuestionEventData); q.QuestionID != QuestionID(req, 1) || q.Status != schema.QuestionRejected {
+		t.Errorf("resolved %+v, want question 1 rejected", q)
 	}
 }
 
