@@ -622,9 +622,13 @@ func claudeSubagentSteps(*Run) []fakellm.Step {
 	return routeSteps([]fakellm.Step{agentCall(false), fakellm.Text("The sub-agent reported sub-e2e-42.")}, subagentSteps)
 }
 
+// claudeSubagentBackgroundSteps hold the sub-agent's first reply back a
+// little, so that it finishes after the main agent's turn (which is the
+// case this row is about: a sub-agent that outlives the turn).
 func claudeSubagentBackgroundSteps(*Run) []fakellm.Step {
+	sub := append([]fakellm.Step{subagentSteps[0].WithDelay(time.Second)}, subagentSteps[1:]...)
 	return routeSteps([]fakellm.Step{agentCall(true), fakellm.Text("Started it in the background."),
-		fakellm.Text("The sub-agent reported sub-e2e-42."), fakellm.Text("Nothing else.")}, subagentSteps)
+		fakellm.Text("The sub-agent reported sub-e2e-42."), fakellm.Text("Nothing else.")}, sub)
 }
 
 // subagentCall returns the Agent tool_call item among evs.
