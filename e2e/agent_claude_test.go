@@ -39,7 +39,7 @@ func init() {
 			Run: runClaudeOneProcess, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."), fakellm.Text("You are welcome."))},
 		{ID: "claude-resume", Title: "Claude: process killed between turns; the next turn resumes it (--resume) with context",
 			Run: runClaudeResume, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
-		{ID: "claude-attachments", Title: "Claude: image (data URL, file) and text file attachments reach the model as content blocks",
+		{ID: "claude-attachments", Title: "Claude: image (data URL, file, URL) and text file attachments reach the model as content blocks",
 			Run: runClaudeAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
 		{ID: "claude-models", Title: "Claude: models listed from the Anthropic endpoint (ANTHROPIC_BASE_URL)",
 			Run: runClaudeModels},
