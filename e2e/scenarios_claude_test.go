@@ -190,6 +190,18 @@ func runClaudeOneProcess(r *Run) {
 	if n := len(ofType(r.Events(), schema.EventTurnEnded)); n != 3 {
 		r.T.Errorf("%d turn.ended events, want 3", n)
 	}
+	// What the CLI said about itself at init is kept on the session.
+	info, err := r.C.Session(r.ctx, r.SessionID)
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	var md struct {
+		Model string   `json:"model"`
+		Tools []string `json:"tools"`
+	}
+	if json.Unmarshal(info.AgentMetadata, &md) != nil || md.Model == "" || len(md.Tools) == 0 {
+		r.T.Errorf("session agentMetadata lacks the CLI's model and tools: %s", info.AgentMetadata)
+	}
 }
 
 // --- resume after the process died between turns

@@ -1,5 +1,7 @@
 package schema
 
+import "encoding/json"
+
 // HTTP bodies of the /v1 API (camelCase). Nullable-but-always-present keys
 // have no omitempty; keys the reference omits when unset have omitempty.
 
@@ -156,6 +158,9 @@ type SessionInfo struct {
 	Title           *string                    `json:"title"`
 	MCP             map[string]McpServerConfig `json:"mcp,omitempty"`
 	Skills          *SkillsConfig              `json:"skills,omitempty"`
+	// AgentMetadata is our extension: what the agent reported about itself
+	// when its native session started (model, tools, modes, version ...).
+	AgentMetadata json.RawMessage `json:"agentMetadata,omitempty"`
 }
 
 // SessionListResponse is the body of GET /v1/sessions.

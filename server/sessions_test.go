@@ -32,7 +32,7 @@ func TestSessionEndpoints(t *testing.T) {
 	}
 	s := list[0]
 	if s.SessionID != "s1" || s.Agent != "mock" || s.AgentMode != "build" || s.PermissionMode != "default" || s.Ended ||
-		schema.Deref(s.Model) != "mock" || s.EventCount != 1 {
+		schema.Deref(s.Model) != "mock" || s.EventCount != 1 || string(s.AgentMetadata) != `{"mock":true}` {
 		t.Fatalf("session info = %+v", s)
 	}
 	got, err := e.c.Session(ctxT(t), "s1")

@@ -124,6 +124,13 @@ func (s *Session) releaseLocked() (autos []string, ended bool) {
 func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 	var evs []schema.Event
 	switch d.Type {
+	case schema.EventSessionStarted:
+		// The session's own session.started is already out (the schema has
+		// one per session); the agent's, with its model, tools and modes, is
+		// kept on the session info instead of being lost.
+		if data, ok := d.Data.(*schema.SessionStartedData); ok && s.pipe.started && len(data.Metadata) > 0 && string(data.Metadata) != "null" {
+			s.rec.AgentMetadata = data.Metadata
+		}
 	case schema.EventSessionEnded:
 		// A turn still running when the agent ends the session is over too.
 		evs = s.pipe.turnEnd()
@@ -245,7 +252,7 @@ func (s *Session) Info() schema.SessionInfo {
 		SessionID: r.ID, Agent: r.Agent, AgentMode: r.AgentMode, PermissionMode: r.PermissionMode,
 		Model: r.Model, Variant: r.Variant, NativeSessionID: r.NativeSessionID, Ended: r.Ended,
 		EventCount: s.count, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Directory: r.Directory, Title: r.Title, MCP: r.MCP, Skills: r.Skills,
+		Directory: r.Directory, Title: r.Title, MCP: r.MCP, Skills: r.Skills, AgentMetadata: r.AgentMetadata,
 	}
 }
 

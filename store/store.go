@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/sandbox-agent/sandbox-agent/schema"
@@ -30,6 +31,7 @@ type SessionRecord struct {
 	UpdatedAt       int64                             `json:"updatedAt"`
 	Ended           bool                              `json:"ended"`
 	EndReason       schema.SessionEndReason           `json:"endReason,omitempty"`
+	AgentMetadata   json.RawMessage                   `json:"agentMetadata,omitempty"`
 }
 
 // Store keeps session records and event logs. Implementations are safe for
