@@ -410,44 +410,33 @@ func (s *Session) autoApprove(id string) {
 func (s *Session) forwardPermission(ctx context.Context, id string, reply schema.PermissionReply) error {
 	s.mu.Lock()
 	p, ok := s.perms[id]
+	s.mu.Unlock()
 	if !ok {
-		s.mu.Unlock()
 		return nil
 	}
 	req := p.data
-	conn := s.conn
-	s.holdLocked()
-	s.mu.Unlock()
-
-	err := conn.Answer(ctx, agent.Reply{Kind: agent.ReplyPermission, ID: id, Permission: reply, PermissionRequest: &req})
-
-	s.mu.Lock()
-	defer func() {
-		autos, ended := s.releaseLocked()
-		s.mu.Unlock()
-		s.after(autos, ended)
-	}()
-	if err != nil {
-		if p, ok := s.perms[id]; ok {
-			p.answering = false
-		}
-		return wrapAgentErr(err, s.info.ID, s.id)
-	}
-	if _, still := s.perms[id]; !still {
-		return nil // resolved meanwhile (session ended)
-	}
-	if reply == schema.ReplyAlways {
-		for _, k := range alwaysKeys(&req) {
-			s.always[k] = true
-		}
-	}
-	status := map[schema.PermissionReply]schema.PermissionStatus{
-		schema.ReplyOnce: schema.PermissionAccept, schema.ReplyAlways: schema.PermissionAcceptForSession,
-		schema.ReplyReject: schema.PermissionReject,
-	}[reply]
-	s.daemonLocked(schema.EventPermissionResolved, &schema.PermissionEventData{
-		PermissionID: id, Action: req.Action, Status: status, Metadata: req.Metadata})
-	return nil
+	return s.forward(ctx, agent.Reply{Kind: agent.ReplyPermission, ID: id, Permission: reply, PermissionRequest: &req},
+		func() {
+			if p, ok := s.perms[id]; ok {
+				p.answering = false
+			}
+		},
+		func() {
+			if _, still := s.perms[id]; !still {
+				return // resolved meanwhile (session ended)
+			}
+			if reply == schema.ReplyAlways {
+				for _, k := range alwaysKeys(&req) {
+					s.always[k] = true
+				}
+			}
+			status := map[schema.PermissionReply]schema.PermissionStatus{
+				schema.ReplyOnce: schema.PermissionAccept, schema.ReplyAlways: schema.PermissionAcceptForSession,
+				schema.ReplyReject: schema.PermissionReject,
+			}[reply]
+			s.daemonLocked(schema.EventPermissionResolved, &schema.PermissionEventData{
+				PermissionID: id, Action: req.Action, Status: status, Metadata: req.Metadata})
+		})
 }
 
 // ReplyQuestion answers (answers != nil) or rejects (reject) a pending question.
@@ -462,34 +451,51 @@ func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]stri
 	}
 	q.answering = true
 	req := q.data
+	s.mu.Unlock()
+	return s.forward(ctx, agent.Reply{Kind: agent.ReplyQuestion, ID: id, Answers: answers, Reject: reject, QuestionRequest: &req},
+		func() {
+			if q, ok := s.quests[id]; ok {
+				q.answering = false
+			}
+		},
+		func() {
+			if _, still := s.quests[id]; !still {
+				return
+			}
+			res := schema.QuestionEventData{QuestionID: id, Prompt: req.Prompt, Options: req.Options, Status: schema.QuestionAnswered, Metadata: req.Metadata}
+			if reject {
+				res.Status = schema.QuestionRejected
+			} else if len(answers) > 0 && len(answers[0]) > 0 {
+				res.Response = schema.Ptr(answers[0][0])
+			}
+			s.daemonLocked(schema.EventQuestionResolved, &res)
+		})
+}
+
+// forward sends a claimed reply to the agent while holding back the agent's
+// drafts, so that what the agent does in answer is recorded after the
+// resolved event. settle (on success) and unclaim (on failure) run under
+// the lock.
+func (s *Session) forward(ctx context.Context, r agent.Reply, unclaim, settle func()) error {
+	s.mu.Lock()
 	conn := s.conn
 	s.holdLocked()
 	s.mu.Unlock()
 
-	err := conn.Answer(ctx, agent.Reply{Kind: agent.ReplyQuestion, ID: id, Answers: answers, Reject: reject, QuestionRequest: &req})
+	err := conn.Answer(ctx, r)
 
 	s.mu.Lock()
-	defer func() {
-		autos, ended := s.releaseLocked()
-		s.mu.Unlock()
-		s.after(autos, ended)
-	}()
 	if err != nil {
-		if q, ok := s.quests[id]; ok {
-			q.answering = false
-		}
+		unclaim()
+	} else {
+		settle()
+	}
+	autos, ended := s.releaseLocked()
+	s.mu.Unlock()
+	s.after(autos, ended)
+	if err != nil {
 		return wrapAgentErr(err, s.info.ID, s.id)
 	}
-	if _, still := s.quests[id]; !still {
-		return nil
-	}
-	res := schema.QuestionEventData{QuestionID: id, Prompt: req.Prompt, Options: req.Options, Status: schema.QuestionAnswered, Metadata: req.Metadata}
-	if reject {
-		res.Status = schema.QuestionRejected
-	} else if len(answers) > 0 && len(answers[0]) > 0 {
-		res.Response = schema.Ptr(answers[0][0])
-	}
-	s.daemonLocked(schema.EventQuestionResolved, &res)
 	return nil
 }
 
