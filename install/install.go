@@ -101,6 +101,24 @@ type Result struct {
 // package does not know.
 var ErrUnknownAgent = errors.New("unknown agent")
 
+// ErrVersionNotFound is wrapped by the *Error returned when the requested
+// version does not exist: a caller's mistake, not a failure of the machine.
+var ErrVersionNotFound = errors.New("version not found")
+
+// ValidVersion reports whether v can be a version or npm range: printable
+// ASCII without control characters, at most 128 bytes.
+func ValidVersion(v string) bool {
+	if v == "" || len(v) > 128 {
+		return false
+	}
+	for _, r := range v {
+		if r < 0x20 || r > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
 // Error is the only error type returned by Install and EnsureInstalled.
 type Error struct {
 	Agent  string

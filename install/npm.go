@@ -365,6 +365,9 @@ type noVersionError struct{ msg string }
 
 func (e *noVersionError) Error() string { return e.msg }
 
+// Unwrap makes errors.Is(err, ErrVersionNotFound) hold.
+func (e *noVersionError) Unwrap() error { return ErrVersionNotFound }
+
 func isNoVersion(err error) bool {
 	var nv *noVersionError
 	return errors.As(err, &nv)

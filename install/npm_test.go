@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -223,6 +224,9 @@ func TestNPMMissingPlatformPackageWalksBack(t *testing.T) {
 	_, err = m.Install(context.Background(), "amp", Options{Source: SourceNPM, Version: "1.0.0"})
 	if e := asError(t, err); !strings.Contains(e.Reason, "latest is 0.0.300-gccc") {
 		t.Fatalf("got %v", err)
+	}
+	if !errors.Is(err, ErrVersionNotFound) {
+		t.Fatalf("an unknown version is not ErrVersionNotFound: %v", err)
 	}
 }
 

@@ -39,18 +39,38 @@ func credentialsAvailable(provider string) bool { return credentials.Available(p
 type agentInstaller struct{ m *install.Manager }
 
 func (a agentInstaller) EnsureInstalled(ctx context.Context, id, version string) (string, error) {
+	if err := checkVersion(version); err != nil {
+		return "", err
+	}
 	p, err := a.m.EnsureInstalled(ctx, id, version)
-	return p, installProblem(id, err)
+	return p, installProblem(id, version, err)
 }
 
 func (a agentInstaller) Install(ctx context.Context, id, version string, reinstall bool) error {
+	if err := checkVersion(version); err != nil {
+		return err
+	}
 	_, err := a.m.Install(ctx, id, install.Options{Version: version, Reinstall: reinstall})
-	return installProblem(id, err)
+	return installProblem(id, version, err)
 }
 
-func installProblem(id string, err error) error {
+func checkVersion(v string) error {
+	if v != "" && !install.ValidVersion(v) {
+		return problem.Invalid("agentVersion must be a version or npm range of printable ASCII, at most 128 bytes").With("field", "agentVersion")
+	}
+	return nil
+}
+
+// installProblem: a version that does not exist is the caller's mistake
+// (400 naming agentVersion); anything else is install_failed.
+func installProblem(id, version string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, install.ErrVersionNotFound) {
+		e := problem.Invalid("agentVersion %s of %s is not available: %s", version, id, err.Error()).With("field", "agentVersion")
+		e.Agent, e.Err = id, err
+		return e
 	}
 	e := problem.New(problem.InstallFailed, "install failed: %s", id).With("stderr", err.Error())
 	var ie *install.Error
