@@ -6,11 +6,13 @@
 //
 //   - echo {text}: returns EchoOutput(tag, text), e.g. "mcpstub echo: hi";
 //   - fail {reason}: a tool error (isError) "mcpstub fail: <reason>";
-//   - sleep {ms}: waits, then returns "mcpstub slept <ms>ms" (timeouts).
+//   - sleep {ms}: waits, then returns "mcpstub slept <ms>ms" (timeouts); a
+//     notifications/cancelled for the call, the end of stdin or the HTTP
+//     request's end stops the wait.
 //
 // Only the methods a client needs for tools are served: initialize, ping,
-// tools/list and tools/call; notifications are accepted and ignored, other
-// requests get "method not found". The command in ./cmd runs it as a
+// tools/list and tools/call; notifications/cancelled is honoured, other
+// notifications are ignored, other requests get "method not found". The command in ./cmd runs it as a
 // process:
 //
 //	go build -o mcpstub ./internal/testkit/mcpstub/cmd
@@ -23,6 +25,7 @@ package mcpstub
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,8 +119,9 @@ type Server struct {
 	// is answered.
 	OnCall func(Call)
 
-	mu    sync.Mutex
-	calls []Call
+	mu       sync.Mutex
+	calls    []Call
+	inflight map[string]context.CancelFunc // tool calls by request id
 }
 
 // Calls returns every message received so far, in order.
@@ -164,6 +168,11 @@ var null = json.RawMessage("null")
 // Handle answers one JSON-RPC message or batch and returns the reply, or
 // nil when there is none (notifications, a client's responses).
 func (s *Server) Handle(data []byte, transport string, header http.Header) []byte {
+	return s.handle(context.Background(), data, transport, header)
+}
+
+// handle is Handle with a context that ends a sleeping tool call.
+func (s *Server) handle(ctx context.Context, data []byte, transport string, header http.Header) []byte {
 	data = bytes.TrimSpace(data)
 	if len(data) > 0 && data[0] == '[' {
 		var batch []json.RawMessage
@@ -175,7 +184,7 @@ func (s *Server) Handle(data []byte, transport string, header http.Header) []byt
 		}
 		var out []any
 		for _, m := range batch {
-			if r := s.handleOne(m, transport, header); r != nil {
+			if r := s.handleOne(ctx, m, transport, header); r != nil {
 				out = append(out, r)
 			}
 		}
@@ -184,7 +193,7 @@ func (s *Server) Handle(data []byte, transport string, header http.Header) []byt
 		}
 		return marshal(out)
 	}
-	if r := s.handleOne(data, transport, header); r != nil {
+	if r := s.handleOne(ctx, data, transport, header); r != nil {
 		return marshal(r)
 	}
 	return nil
@@ -205,7 +214,7 @@ func errorResponse(id json.RawMessage, code int, msg string) *response {
 	return &response{JSONRPC: "2.0", ID: id, Error: &rpcError{Code: code, Message: msg}}
 }
 
-func (s *Server) handleOne(data []byte, transport string, header http.Header) *response {
+func (s *Server) handleOne(ctx context.Context, data []byte, transport string, header http.Header) *response {
 	var m message
 	if err := json.Unmarshal(data, &m); err != nil {
 		var syn *json.SyntaxError
@@ -238,16 +247,52 @@ func (s *Server) handleOne(data []byte, transport string, header http.Header) *r
 		}
 		return nil
 	case !isRequest:
-		return nil // notifications/initialized, notifications/cancelled, …
+		if m.Method == "notifications/cancelled" {
+			s.cancel(m.Params)
+		}
+		return nil // notifications/initialized, …
 	}
-	result, rerr := s.call(m.Method, m.Params)
+	if m.Method == "tools/call" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		key := string(m.ID)
+		s.mu.Lock()
+		if s.inflight == nil {
+			s.inflight = map[string]context.CancelFunc{}
+		}
+		s.inflight[key] = cancel
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.inflight, key)
+			s.mu.Unlock()
+			cancel()
+		}()
+	}
+	result, rerr := s.call(ctx, m.Method, m.Params)
 	if rerr != nil {
 		return errorResponse(m.ID, rerr.Code, rerr.Message)
 	}
 	return &response{JSONRPC: "2.0", ID: m.ID, Result: result}
 }
 
-func (s *Server) call(method string, params json.RawMessage) (any, *rpcError) {
+// cancel ends the tool call a notifications/cancelled names.
+func (s *Server) cancel(params json.RawMessage) {
+	var p struct {
+		RequestID json.RawMessage `json:"requestId"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return
+	}
+	s.mu.Lock()
+	cancel := s.inflight[string(bytes.TrimSpace(p.RequestID))]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (s *Server) call(ctx context.Context, method string, params json.RawMessage) (any, *rpcError) {
 	switch method {
 	case "initialize":
 		var p struct {
@@ -277,7 +322,7 @@ func (s *Server) call(method string, params json.RawMessage) (any, *rpcError) {
 		if err := unmarshalParams(params, &p); err != nil {
 			return nil, err
 		}
-		return s.tool(p.Name, p.Arguments)
+		return s.tool(ctx, p.Name, p.Arguments)
 	}
 	return nil, &rpcError{Code: CodeMethodNotFound, Message: "method not found: " + method}
 }
@@ -300,7 +345,7 @@ func textResult(text string, isError bool) map[string]any {
 	return r
 }
 
-func (s *Server) tool(name string, args json.RawMessage) (any, *rpcError) {
+func (s *Server) tool(ctx context.Context, name string, args json.RawMessage) (any, *rpcError) {
 	var a struct {
 		Text   *string `json:"text"`
 		Reason string  `json:"reason"`
@@ -323,8 +368,14 @@ func (s *Server) tool(name string, args json.RawMessage) (any, *rpcError) {
 		if a.MS == nil || *a.MS < 0 {
 			return textResult("mcpstub: sleep needs ms >= 0", true), nil
 		}
-		time.Sleep(time.Duration(*a.MS) * time.Millisecond)
-		return textResult(fmt.Sprintf("mcpstub slept %dms", *a.MS), false), nil
+		t := time.NewTimer(time.Duration(*a.MS) * time.Millisecond)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return textResult(fmt.Sprintf("mcpstub slept %dms", *a.MS), false), nil
+		case <-ctx.Done():
+			return textResult("mcpstub: sleep cancelled", true), nil
+		}
 	}
 	return nil, &rpcError{Code: CodeInvalidParams, Message: "unknown tool: " + name}
 }
@@ -332,8 +383,10 @@ func (s *Server) tool(name string, args json.RawMessage) (any, *rpcError) {
 // ServeStdio serves newline-delimited JSON-RPC from r, writing replies to
 // w, until r ends. Tool calls are answered concurrently (a sleeping tool
 // does not hold up the next call or a ping), everything else in order;
-// each reply is one line.
+// each reply is one line. When r ends, sleeping calls are cut short.
 func (s *Server) ServeStdio(r io.Reader, w io.Writer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	var wmu sync.Mutex
 	var wg sync.WaitGroup
 	var werr error
@@ -345,7 +398,7 @@ func (s *Server) ServeStdio(r io.Reader, w io.Writer) error {
 			continue
 		}
 		answer := func() {
-			out := s.Handle(line, "stdio", nil)
+			out := s.handle(ctx, line, "stdio", nil)
 			if out == nil {
 				return
 			}
@@ -364,6 +417,7 @@ func (s *Server) ServeStdio(r io.Reader, w io.Writer) error {
 			answer()
 		}
 	}
+	cancel()
 	wg.Wait()
 	if err := sc.Err(); err != nil {
 		return err
@@ -390,7 +444,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "mcpstub: message too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	out := s.Handle(body, "http", r.Header)
+	out := s.handle(r.Context(), body, "http", r.Header)
 	if out == nil {
 		w.WriteHeader(http.StatusAccepted)
 		return

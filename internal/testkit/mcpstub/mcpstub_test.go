@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -214,13 +215,24 @@ func TestServeStdio(t *testing.T) {
 		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"sleep","arguments":{"ms":100}}}`,
 		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"echo","arguments":{"text":"quick"}}}`,
 	}, "\n") + "\n"
-	var out bytes.Buffer
+	pr, pw := io.Pipe()
+	out := &lockedBuffer{}
 	s := &Server{}
-	if err := s.ServeStdio(strings.NewReader(in), &out); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- s.ServeStdio(pr, out) }()
+	if _, err := pw.Write([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(out.String(), "\n") < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	pw.Close()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
-	sc := bufio.NewScanner(&out)
+	sc := bufio.NewScanner(strings.NewReader(out.String()))
 	for sc.Scan() {
 		ids = append(ids, string(decode(t, sc.Bytes()).ID))
 	}
@@ -228,9 +240,75 @@ func TestServeStdio(t *testing.T) {
 	if strings.Join(ids, ",") != "1,3,2" {
 		t.Errorf("reply ids in order %v, want 1,3,2", ids)
 	}
+	if !strings.Contains(out.String(), "mcpstub slept 100ms") {
+		t.Errorf("the sleep did not finish: %s", out.String())
+	}
 	if n := len(s.Calls()); n != 4 {
 		t.Errorf("%d calls recorded, want 4", n)
 	}
+}
+
+// TestCancel: a notifications/cancelled for a sleeping call, or the end of
+// stdin, cuts the sleep short.
+func TestCancel(t *testing.T) {
+	pr, pw := io.Pipe()
+	out := &lockedBuffer{}
+	done := make(chan error, 1)
+	s := &Server{}
+	go func() { done <- s.ServeStdio(pr, out) }()
+	t0 := time.Now()
+	write := func(l string) {
+		if _, err := pw.Write([]byte(l + "\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"sleep","arguments":{"ms":60000}}}`)
+	write(`{"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"sleep","arguments":{"ms":60000}}}`)
+	for len(s.ToolCalls()) < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // both are sleeping
+	write(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"s1","reason":"timeout"}}`)
+	for !strings.Contains(out.String(), "s1") {
+		if time.Since(t0) > 10*time.Second {
+			t.Fatal("the cancelled call did not answer")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	pw.Close() // s2 ends with stdin
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 10*time.Second {
+		t.Errorf("cancelled sleeps took %v", d)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if tr := decode(t, []byte(l)).tool(t); !tr.IsError || tr.Content[0].Text != "mcpstub: sleep cancelled" {
+			t.Errorf("cancelled sleep: %+v", tr)
+		}
+		n++
+	}
+	if n != 2 {
+		t.Errorf("%d replies, want 2: %s", n, out.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestServeHTTP(t *testing.T) {
