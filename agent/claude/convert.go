@@ -23,7 +23,9 @@ import (
 //   - system/init → session.started (first one, or when the native session
 //     id changes) with metadata {nativeSessionId, model, tools,
 //     permissionMode, cwd, version, apiKeySource, outputStyle, mcpServers,
-//     agents}.
+//     agents, skills}. An MCP server the CLI could not use (status failed
+//     or needs-auth; the CLI goes on without it) → a status item
+//     mcp_server_failed / mcp_server_needs_auth, once per server.
 //   - an assistant message (stream_event message_start or the first
 //     assistant line of a message.id) → one message item, native id =
 //     message.id, parent = parent_tool_use_id (the Task call of a
@@ -64,6 +66,8 @@ type Converter struct {
 	users int // user items made by UserMessage
 	anon  int // messages without an id
 	notes int // status items
+
+	mcpReported map[string]bool // MCP servers whose failure was reported
 
 	open       []*openMessage          // open assistant messages, oldest first
 	closed     map[string]int          // completed message ids → continuations used
@@ -309,7 +313,8 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 			c.sessionStarted = false
 		}
 		if c.sessionStarted {
-			return nil, nil
+			c.mcpFailures(env, l.MCPServers, raw, &out)
+			return out, nil
 		}
 		c.sessionStarted = true
 		meta := map[string]any{
@@ -323,13 +328,16 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 			"outputStyle":     l.OutputStyle,
 			"mcpServers":      rawOr(l.MCPServers, "[]"),
 			"agents":          rawOr(l.Agents, "[]"),
+			"skills":          rawOr(l.Skills, "[]"),
 		}
-		return []agent.Draft{{
+		out = append(out, agent.Draft{
 			Type:            schema.EventSessionStarted,
 			Data:            &schema.SessionStartedData{Metadata: mustJSON(meta)},
 			Raw:             raw,
 			NativeSessionID: l.SessionID,
-		}}, nil
+		})
+		c.mcpFailures(env, l.MCPServers, raw, &out)
+		return out, nil
 	case "api_retry":
 		var l systemAPIRetry
 		if err := json.Unmarshal(raw, &l); err != nil {
@@ -400,6 +408,45 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 		return nil, nil
 	}
 	return nil, fmt.Errorf("unknown system subtype")
+}
+
+// mcpFailures reports, once per server, the MCP servers an init line says
+// the CLI could not use. The CLI starts without them (a session's MCP
+// servers are optional to it), so without this nobody would know.
+func (c *Converter) mcpFailures(env envelope, servers json.RawMessage, raw json.RawMessage, out *[]agent.Draft) {
+	var list []struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+		Error  string `json:"error"`
+	}
+	if json.Unmarshal(servers, &list) != nil {
+		return
+	}
+	for _, s := range list {
+		var label, what string
+		switch s.Status {
+		case "failed":
+			label, what = "mcp_server_failed", "failed to start or connect"
+		case "needs-auth":
+			label, what = "mcp_server_needs_auth", "needs authentication"
+		default:
+			continue
+		}
+		if c.mcpReported[s.Name] {
+			continue
+		}
+		if c.mcpReported == nil {
+			c.mcpReported = map[string]bool{}
+		}
+		c.mcpReported[s.Name] = true
+		detail := fmt.Sprintf("MCP server %q %s; the agent runs without its tools", s.Name, what)
+		if s.Error != "" {
+			detail += ": " + s.Error
+		}
+		e := env
+		e.UUID = "" // one status item per server, not per line
+		c.statusItem(e, label, &detail, raw, out)
+	}
 }
 
 // statusItem emits a completed status item (kind status, role system).

@@ -8,11 +8,14 @@ import (
 )
 
 // mcpConfig is the --mcp-config JSON for the session's MCP servers, in the
-// .mcp.json shape: local → {command, args?, env?}; remote → {type http|sse,
-// url, headers?}. Remote headers merge headers, a bearer token from
-// bearerTokenEnvVar and envHeaders as ${VAR} references, which the CLI
-// expands from its environment. Disabled servers are left out. Passing the
-// config on the command line leaves the user's project files alone.
+// .mcp.json shape: local → {command, args?, env?, timeout?}; remote →
+// {type http|sse, url, headers?, timeout?}. Remote headers merge headers, a
+// bearer token from bearerTokenEnvVar and envHeaders as ${VAR} references,
+// which the CLI expands from its environment. timeoutMs is the CLI's
+// per-server tool-call timeout (2.1.x: `timeout`, milliseconds; the
+// reference dropped it). Disabled servers are left out; cwd and oauth have
+// no equivalent and are dropped. Passing the config on the command line
+// leaves the user's project files alone.
 func mcpConfig(servers map[string]schema.McpServerConfig) string {
 	out := map[string]any{}
 	for name, s := range servers {
@@ -31,6 +34,7 @@ func mcpConfig(servers map[string]schema.McpServerConfig) string {
 			if len(s.Env) > 0 {
 				e["env"] = s.Env
 			}
+			setTimeout(e, s.TimeoutMs)
 			out[name] = e
 		case schema.McpRemote:
 			t := "http"
@@ -41,6 +45,7 @@ func mcpConfig(servers map[string]schema.McpServerConfig) string {
 			if h := mergedHeaders(s); len(h) > 0 {
 				e["headers"] = h
 			}
+			setTimeout(e, s.TimeoutMs)
 			out[name] = e
 		}
 	}
@@ -49,6 +54,20 @@ func mcpConfig(servers map[string]schema.McpServerConfig) string {
 	}
 	b, _ := json.Marshal(map[string]any{"mcpServers": out})
 	return string(b)
+}
+
+// maxTimeoutMs is the longest timeout passed on: the CLI's timers are
+// JavaScript's, which fire at once for anything above 2^31-1 ms.
+const maxTimeoutMs = 1<<31 - 1
+
+// setTimeout sets the entry's tool-call timeout. The CLI silently drops a
+// server whose timeout is not a positive integer, so 0 is left out (the
+// CLI's default applies).
+func setTimeout(e map[string]any, ms *uint64) {
+	if ms == nil || *ms == 0 {
+		return
+	}
+	e["timeout"] = min(*ms, maxTimeoutMs)
 }
 
 func mergedHeaders(s schema.McpServerConfig) map[string]string {

@@ -154,7 +154,8 @@ func resultExtras(call toolUse, output string, isError bool, side json.RawMessag
 
 // resultText is the text of a tool result's content: a string as is, the
 // text blocks of a block list joined by newlines (images as "[image]",
-// other blocks as JSON).
+// ToolSearch's tool_reference blocks as the tool's name, other blocks as
+// JSON).
 func resultText(content json.RawMessage) string {
 	content = bytes.TrimSpace(content)
 	if len(content) == 0 || string(content) == "null" {
@@ -171,8 +172,9 @@ func resultText(content json.RawMessage) string {
 	parts := make([]string, 0, len(blocks))
 	for _, raw := range blocks {
 		var b struct {
-			Type string  `json:"type"`
-			Text *string `json:"text"`
+			Type     string  `json:"type"`
+			Text     *string `json:"text"`
+			ToolName string  `json:"tool_name"`
 		}
 		switch {
 		case json.Unmarshal(raw, &b) != nil:
@@ -181,6 +183,8 @@ func resultText(content json.RawMessage) string {
 			parts = append(parts, *b.Text)
 		case b.Type == "image":
 			parts = append(parts, "[image]")
+		case b.Type == "tool_reference" && b.ToolName != "":
+			parts = append(parts, b.ToolName)
 		default:
 			parts = append(parts, string(compactJSON(raw)))
 		}
