@@ -19,6 +19,8 @@ func init() {
 		Rows: map[string]Row{
 			// Nothing listens there: model discovery must fall back.
 			"claude-models-fallback": {Env: []string{"ANTHROPIC_BASE_URL=" + deadProxy}},
+			// What the remote MCP server's headers refer to.
+			"claude-mcp-remote": {Env: []string{"E2E_MCP_TOKEN=" + mcpToken, "E2E_MCP_HEADER=" + mcpHeader}},
 		},
 		Wire: func(w *Wire) {
 			out := w.Run(claudeEnv(w.LLM.URL()),
@@ -64,6 +66,13 @@ func init() {
 			Run: runClaudeQuestions, Steps: steps(claudeQuestions, fakellm.Write("sizes.txt", "S, M\n"), fakellm.Text("Red, in S and M; not writing."))},
 		{ID: "claude-api-errors", Title: "Claude: API errors 401, 429, 529 become error events with codes; the session goes on",
 			Run: runClaudeAPIErrors, Steps: steps(fakellm.Repeat(8, claudeAPIErrors)...)},
+		// Session config (reference §1.9); bodies in scenarios_claude_mcp_test.go.
+		{ID: "claude-mcp", Title: "Claude: a local (stdio) MCP server from the session config: tools loaded, asked for, called; text output, tool error, timeoutMs",
+			Run: runClaudeMCP, Steps: claudeMCPSteps},
+		{ID: "claude-mcp-remote", Title: "Claude: a remote (streamable HTTP) MCP server; headers, bearer token and env headers expanded from the session's environment",
+			Run: runClaudeMCPRemote, Steps: claudeMCPRemoteSteps, Session: permissionMode(schema.PermissionModeBypass)},
+		{ID: "claude-skills", Title: "Claude: skills from the session config (filtered) are listed to the model, reported at start and loaded by the Skill tool",
+			Run: runClaudeSkills, Steps: claudeSkillsSteps},
 	} {
 		s.Only = only
 		RegisterScenario(s)
