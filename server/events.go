@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -148,19 +147,16 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 	w.WriteHeader(http.StatusOK)
 	_ = rc.Flush()
 	for {
-		evs, _, err := sess.Events(ctx, cursor, ssePage)
+		evs, err := sess.EncodedEvents(ctx, cursor, ssePage, includeRaw)
 		if err != nil {
 			return
 		}
-		for i := range evs {
-			if !includeRaw {
-				evs[i].Raw = nil
-			}
-			if err := writeEvent(w, &evs[i]); err != nil {
+		for _, ev := range evs {
+			if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Sequence, ev.JSON); err != nil {
 				return
 			}
-			cursor = evs[i].Sequence
-			if stop[evs[i].Type] {
+			cursor = ev.Sequence
+			if stop[ev.Type] {
 				_ = rc.Flush()
 				return
 			}
@@ -199,15 +195,6 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 			}
 		}
 	}
-}
-
-func writeEvent(w io.Writer, ev *schema.Event) error {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Sequence, b)
-	return err
 }
 
 func (in *eventsIn) raw() bool { return in.IncludeRaw || in.IncludeRawCamel }

@@ -42,6 +42,7 @@ type Session struct {
 	always   map[string]bool
 	closing  bool
 	closedCh chan struct{} // closed once conn.Close returned
+	enc      encCache      // wire encodings of recent events, shared by readers
 }
 
 type pendingPerm struct {
