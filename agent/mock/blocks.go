@@ -2,6 +2,7 @@ package mock
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
@@ -14,8 +15,7 @@ import (
 
 // assistantMessage is a plain assistant text message.
 func assistantMessage(id, text string) []agent.Draft {
-	it := agent.Message(id, schema.RoleAssistant, schema.Text(text))
-	return []agent.Draft{agent.ItemStarted(it, nil), agent.ItemCompleted(it, nil)}
+	return startComplete(agent.Message(id, schema.RoleAssistant, schema.Text(text)))
 }
 
 // startComplete starts and completes one item.
@@ -76,10 +76,7 @@ var markdownChunks = []string{
 // completes with the whole document.
 func markdownMessage(p string) []agent.Draft {
 	id := p + "_markdown"
-	full := ""
-	for _, c := range markdownChunks {
-		full += c
-	}
+	full := strings.Join(markdownChunks, "")
 	out := []agent.Draft{agent.ItemStarted(agent.Message(id, schema.RoleAssistant, schema.Text("Rendering markdown...")), nil)}
 	for _, c := range markdownChunks {
 		out = append(out, agent.Delta(id, c, nil))

@@ -3,6 +3,8 @@ package mock
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -103,11 +105,7 @@ func (c *conn) Answer(ctx context.Context, r agent.Reply) error {
 		return nil
 	}
 	t := c.queue[0]
-	known := false
-	for _, id := range t.requested {
-		known = known || id == r.ID
-	}
-	if !known {
+	if !slices.Contains(t.requested, r.ID) {
 		return nil
 	}
 	t.replies[r.ID] = r
@@ -249,9 +247,9 @@ func (p *player) user() {
 	if len(parts) == 0 {
 		return
 	}
-	it := agent.Message(p.t.prefix+"_user", schema.RoleUser, parts...)
-	p.emit(agent.ItemStarted(it, nil))
-	p.emit(agent.ItemCompleted(it, nil))
+	for _, d := range startComplete(agent.Message(p.t.prefix+"_user", schema.RoleUser, parts...)) {
+		p.emit(d)
+	}
 }
 
 // emitAll plays drafts, pausing before each; false when cut short.
@@ -268,16 +266,6 @@ func (p *player) emitAll(ds []agent.Draft) bool {
 // pause waits one interval; false when the turn is interrupted or the
 // session closed meanwhile.
 func (p *player) pause() bool {
-	var tick <-chan time.Time
-	if p.c.interval > 0 {
-		tm := time.NewTimer(p.c.interval)
-		defer tm.Stop()
-		tick = tm.C
-	} else {
-		ch := make(chan time.Time, 1)
-		ch <- time.Time{}
-		tick = ch
-	}
 	// Check cancellation first so a zero interval still notices it.
 	select {
 	case <-p.c.done:
@@ -287,13 +275,18 @@ func (p *player) pause() bool {
 		return false
 	default:
 	}
+	if p.c.interval <= 0 {
+		return true
+	}
+	tm := time.NewTimer(p.c.interval)
+	defer tm.Stop()
 	select {
 	case <-p.c.done:
 		p.closing = true
 		return false
 	case <-p.t.cancel:
 		return false
-	case <-tick:
+	case <-tm.C:
 		return true
 	}
 }
@@ -303,18 +296,11 @@ func (p *player) await() (map[string]agent.Reply, bool) {
 	c, t := p.c, p.t
 	for {
 		c.mu.Lock()
-		all := true
-		for _, id := range t.requested {
-			if _, ok := t.replies[id]; !ok {
-				all = false
-			}
-		}
-		if all {
+		// Answer keeps only replies to requested ids, so equal counts mean
+		// every request has its answer.
+		if len(t.replies) == len(t.requested) {
 			t.awaiting = false
-			replies := make(map[string]agent.Reply, len(t.replies))
-			for k, v := range t.replies {
-				replies[k] = v
-			}
+			replies := maps.Clone(t.replies)
 			c.mu.Unlock()
 			return replies, true
 		}
