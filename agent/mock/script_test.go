@@ -2,6 +2,7 @@ package mock
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ var (
 	richSigs = []string{"item.started mock_1_assistant_rich", "item.delta mock_1_assistant_rich",
 		"item.delta mock_1_assistant_rich", "item.completed mock_1_assistant_rich"}
 	markdownSigs = seq([]string{"item.started mock_1_markdown"},
-		strings.Split(strings.Repeat("item.delta mock_1_markdown,", 8), ",")[:8],
+		slices.Repeat([]string{"item.delta mock_1_markdown"}, 8),
 		[]string{"item.completed mock_1_markdown"})
 	permissionsSigs = []string{"permission.requested mock_1_permission", "permission.requested mock_1_permission_denied"}
 	questionsSigs   = []string{"question.requested mock_1_question", "question.requested mock_1_question_reject"}
@@ -170,12 +171,17 @@ func TestEchoContent(t *testing.T) {
 		"what is this?":                          "what is this?",
 	} {
 		ds := run(t, text)
+		replies := 0
 		for _, d := range ds {
 			if d.Type == schema.EventItemCompleted && *d.Data.(*schema.ItemEventData).Item.Role == schema.RoleAssistant {
+				replies++
 				if got := d.Data.(*schema.ItemEventData).Item.Text(); got != want {
 					t.Errorf("%q: reply %q, want %q", text, got, want)
 				}
 			}
+		}
+		if replies != 1 {
+			t.Errorf("%q: %d assistant replies, want 1", text, replies)
 		}
 	}
 	ds := run(t, "help")
