@@ -10,18 +10,8 @@ import (
 // content_block_delta… / content_block_stop (a ping after the first start),
 // then message_delta with stop_reason and usage, and message_stop.
 func (s *Server) serveAnthropic(w http.ResponseWriter, r *http.Request, req *Request, rp reply) {
-	for _, c := range rp.calls {
-		if c.ID == "" {
-			c.ID = s.id("toolu")
-		}
-	}
-	stop := rp.stop
-	if stop == "" {
-		stop = "end_turn"
-		if len(rp.calls) > 0 {
-			stop = "tool_use"
-		}
-	}
+	s.assignIDs(rp.calls, "toolu")
+	stop := rp.stopReason("end_turn", "tool_use")
 	msgID := s.id("msg")
 	model := firstNonEmpty(req.Model(), "claude-fake")
 	signature := s.id("sig")

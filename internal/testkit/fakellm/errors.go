@@ -3,7 +3,6 @@ package fakellm
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -109,5 +108,3 @@ func openAIError(e APIError) map[string]any {
 	typ, code := openAIErrorFields(e)
 	return map[string]any{"error": map[string]any{"message": e.message(), "type": typ, "param": nil, "code": code}}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -12,18 +12,8 @@ import (
 // chunk with finish_reason, a usage chunk with empty choices when
 // stream_options.include_usage is set, and `data: [DONE]`.
 func (s *Server) serveChat(w http.ResponseWriter, r *http.Request, req *Request, rp reply) {
-	for _, c := range rp.calls {
-		if c.ID == "" {
-			c.ID = s.id("call")
-		}
-	}
-	finish := rp.stop
-	if finish == "" {
-		finish = "stop"
-		if len(rp.calls) > 0 {
-			finish = "tool_calls"
-		}
-	}
+	s.assignIDs(rp.calls, "call")
+	finish := rp.stopReason("stop", "tool_calls")
 	id := "chatcmpl-" + s.id("fake")
 	model := firstNonEmpty(req.Model(), "fake-model")
 	created := time.Now().Unix()

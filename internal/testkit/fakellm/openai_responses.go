@@ -12,11 +12,7 @@ import (
 // response.failed). Every event carries a sequence_number. Codex builds its
 // history from output_item.done, so each done item is complete.
 func (s *Server) serveResponses(w http.ResponseWriter, r *http.Request, req *Request, rp reply) {
-	for _, c := range rp.calls {
-		if c.ID == "" {
-			c.ID = s.id("call")
-		}
-	}
+	s.assignIDs(rp.calls, "call")
 	respID := s.id("resp")
 	model := firstNonEmpty(req.Model(), "gpt-fake")
 	created := time.Now().Unix()

@@ -120,11 +120,12 @@ func (r Request) ToolSpecs() []ToolSpec { return r.tools }
 
 // HasTool reports whether a tool with that exact name was offered.
 func (r Request) HasTool(name string) bool {
-	_, ok := r.tool(name)
+	_, ok := r.Tool(name)
 	return ok
 }
 
-func (r Request) tool(name string) (ToolSpec, bool) {
+// Tool returns the offered tool with that exact name.
+func (r Request) Tool(name string) (ToolSpec, bool) {
 	for _, t := range r.tools {
 		if t.Name == name {
 			return t, true

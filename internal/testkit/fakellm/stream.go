@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,6 +24,28 @@ type reply struct {
 }
 
 func (rp reply) text() string { return strings.Join(rp.chunks, "") }
+
+// stopReason is the step's own stop reason, else onTools when the reply
+// calls tools, else onEnd.
+func (rp reply) stopReason(onEnd, onTools string) string {
+	switch {
+	case rp.stop != "":
+		return rp.stop
+	case len(rp.calls) > 0:
+		return onTools
+	}
+	return onEnd
+}
+
+// assignIDs gives every call the step left without an id a fresh one
+// ("toolu_…", "call_…").
+func (s *Server) assignIDs(calls []*toolCall, prefix string) {
+	for _, c := range calls {
+		if c.ID == "" {
+			c.ID = s.id(prefix)
+		}
+	}
+}
 
 // plan resolves step for req. The step must already be free of Func and
 // Markers.
@@ -135,7 +158,7 @@ func writeJSON(w http.ResponseWriter, status int, v any, cut int) {
 		_, _ = w.Write(b)
 		return
 	}
-	w.Header().Set("Content-Length", itoa(len(b)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b[:len(b)/2])
 	_ = http.NewResponseController(w).Flush()

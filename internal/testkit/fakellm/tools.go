@@ -136,7 +136,7 @@ func resolveCall(c Call, r *Request) (*toolCall, string) {
 
 func literalCall(c Call, r *Request) *toolCall {
 	if c.Raw != "" {
-		spec, offered := r.tool(c.Name)
+		spec, offered := r.Tool(c.Name)
 		if r.API == APIResponses && (!offered || spec.Type == "custom") {
 			return &toolCall{Name: c.Name, Custom: true, Raw: c.Raw}
 		}
@@ -187,11 +187,11 @@ func patchCall(r *Request, patch string) *toolCall {
 // returned tool was offered, i.e. whether spec is real.
 func pickTool(r *Request, override string, candidates []string, act Action) (name string, spec ToolSpec, ok bool) {
 	if override != "" {
-		spec, ok = r.tool(override)
+		spec, ok = r.Tool(override)
 		return override, spec, ok
 	}
 	for _, c := range candidates {
-		if spec, ok = r.tool(c); ok {
+		if spec, ok = r.Tool(c); ok {
 			return c, spec, true
 		}
 	}
