@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -218,22 +219,20 @@ func (s *Server) fsRead(ctx context.Context, in *fsPathIn) (*huma.StreamResponse
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(target); err != nil {
-		return nil, fsError(target, err)
-	} else if !fi.Mode().IsRegular() {
-		return nil, problem.Invalid("path is not a file: %s", target).With("field", "path")
+	// Stat before opening (opening a FIFO would block) and again after (the
+	// path may have been replaced in between).
+	fi, err := os.Stat(target)
+	if err := regularFile(target, fi, err); err != nil {
+		return nil, err
 	}
 	f, err := os.Open(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
+	fi, err = f.Stat()
+	if err := regularFile(target, fi, err); err != nil {
 		f.Close()
-		if err != nil {
-			return nil, fsError(target, err)
-		}
-		return nil, problem.Invalid("path is not a file: %s", target).With("field", "path")
+		return nil, err
 	}
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
 		defer f.Close()
@@ -248,6 +247,18 @@ func (s *Server) fsRead(ctx context.Context, in *fsPathIn) (*huma.StreamResponse
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.Copy(w, f)
 	}}, nil
+}
+
+// regularFile checks the result of a stat of target: a problem unless it is
+// a regular file.
+func regularFile(target string, fi fs.FileInfo, err error) error {
+	if err != nil {
+		return fsError(target, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return problem.Invalid("path is not a file: %s", target).With("field", "path")
+	}
+	return nil
 }
 
 func (s *Server) fsWrite(ctx context.Context, in *fsWriteIn) (*fsWriteOut, error) {
@@ -335,11 +346,12 @@ func (s *Server) fsMkdir(ctx context.Context, in *fsPathIn) (*fsActionOut, error
 }
 
 func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
-	from, err := s.resolve(firstOf(in.SessionID, in.SessionIDSnake), in.Body.From, "from")
+	sid := firstOf(in.SessionID, in.SessionIDSnake)
+	from, err := s.resolve(sid, in.Body.From, "from")
 	if err != nil {
 		return nil, err
 	}
-	to, err := s.resolve(firstOf(in.SessionID, in.SessionIDSnake), in.Body.To, "to")
+	to, err := s.resolve(sid, in.Body.To, "to")
 	if err != nil {
 		return nil, err
 	}
@@ -354,7 +366,7 @@ func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
 		// Moving a path onto itself (or a hard link of it) changes nothing;
 		// deleting the "destination" first would lose it.
 	case err == nil:
-		if in.Body.Overwrite == nil || !*in.Body.Overwrite {
+		if !schema.Deref(in.Body.Overwrite) {
 			return nil, problem.Invalid("destination already exists: %s", to).With("field", "to")
 		}
 		if toInfo.IsDir() {
@@ -425,11 +437,7 @@ var tarTypes = []string{"application/x-tar", "application/gzip", "application/x-
 
 func (s *Server) fsUpload(ctx context.Context, in *fsUploadIn) (*fsUploadOut, error) {
 	ct := strings.ToLower(strings.TrimSpace(in.raw.contentType))
-	ok := false
-	for _, t := range tarTypes {
-		ok = ok || strings.HasPrefix(ct, t)
-	}
-	if !ok {
+	if !slices.ContainsFunc(tarTypes, func(t string) bool { return strings.HasPrefix(ct, t) }) {
 		return nil, problem.Invalid("content-type must be application/x-tar").With("field", "Content-Type")
 	}
 	p := in.Path

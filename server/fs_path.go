@@ -146,8 +146,7 @@ func fsError(path string, err error) error {
 	case isEscape(err):
 		return problem.Invalid("path escapes the destination directory: %s", path).With("path", path)
 	case errors.Is(err, fs.ErrPermission):
-		e := problem.New(problem.PermissionDenied, "permission denied: %s", path).With("path", path).With("message", bareErr(err))
-		return e
+		return problem.New(problem.PermissionDenied, "permission denied: %s", path).With("path", path).With("message", bareErr(err))
 	case errors.Is(err, syscall.ENOTEMPTY):
 		return problem.Invalid("directory not empty: %s (pass recursive=true)", path).With("path", path)
 	case errors.Is(err, syscall.EEXIST), errors.Is(err, syscall.ENOTDIR), errors.Is(err, syscall.EISDIR),
