@@ -85,7 +85,7 @@ func extractTar(body io.Reader, base string, max int64) (schema.FsUploadBatchRes
 		}
 		name, ok := cleanRelative(hdr.Name)
 		if !ok {
-			return out, problem.Invalid("invalid relative path: %s", hdr.Name).With("field", "body").With("entry", hdr.Name)
+			return out, badEntry(hdr.Name, "invalid relative path: %s", hdr.Name)
 		}
 		if name == "" {
 			continue
@@ -110,7 +110,7 @@ func extractTar(body io.Reader, base string, max int64) (schema.FsUploadBatchRes
 		}
 		if err != nil {
 			if isEscape(err) {
-				return out, problem.Invalid("tar entry escapes destination: %s", hdr.Name).With("field", "body").With("entry", hdr.Name)
+				return out, badEntry(hdr.Name, "tar entry escapes destination: %s", hdr.Name)
 			}
 			return out, fsError(dest, err)
 		}
@@ -161,7 +161,7 @@ func (x *extractor) hardlink(entry, name, linkname string) error {
 	}
 	switch {
 	case fi.IsDir():
-		return problem.Invalid("tar entry %s is a hard link to a directory: %s", entry, linkname).With("field", "body").With("entry", entry)
+		return badEntry(entry, "tar entry %s is a hard link to a directory: %s", entry, linkname)
 	case fi.Mode()&fs.ModeSymlink != 0:
 		// A hard link to a symlink is a copy of it at another place, where
 		// its relative target means something else: check it again.
@@ -190,7 +190,7 @@ func (x *extractor) clear(entry, name string) error {
 		return nil
 	}
 	if fi.IsDir() {
-		return problem.Invalid("tar entry %s would replace a directory", entry).With("field", "body").With("entry", entry)
+		return badEntry(entry, "tar entry %s would replace a directory", entry)
 	}
 	return x.root.Remove(name)
 }
@@ -210,8 +210,7 @@ func (x *extractor) checkTarget(entry, name, target string) error {
 		case ".":
 		case "..":
 			if named {
-				return problem.Invalid("tar entry %s: a symlink target may use .. only at its start: %s", entry, target).
-					With("field", "body").With("entry", entry)
+				return badEntry(entry, "tar entry %s: a symlink target may use .. only at its start: %s", entry, target)
 			}
 			up++
 		default:
@@ -244,5 +243,10 @@ func (x *extractor) checkTarget(entry, name, target string) error {
 }
 
 func escapes(entry, target string) error {
-	return problem.Invalid("tar entry escapes destination: %s -> %s", entry, target).With("field", "body").With("entry", entry)
+	return badEntry(entry, "tar entry escapes destination: %s -> %s", entry, target)
+}
+
+// badEntry is a 400 about one archive entry, naming it.
+func badEntry(entry, format string, args ...any) error {
+	return problem.Invalid(format, args...).With("field", "body").With("entry", entry)
 }

@@ -55,16 +55,11 @@ func (u *uploadReader) failure() error {
 	if u.err == nil {
 		return nil
 	}
-	return bodyError(u.err, u.max)
-}
-
-// bodyError is a problem for a request body that could not be read.
-func bodyError(err error, max int64) error {
 	var mbe *http.MaxBytesError
-	if errors.Is(err, errTooLarge) || errors.As(err, &mbe) {
-		return tooLarge(max)
+	if errors.Is(u.err, errTooLarge) || errors.As(u.err, &mbe) {
+		return tooLarge(u.max)
 	}
-	return problem.Invalid("reading the request body: %v", err).With("field", "body")
+	return problem.Invalid("reading the request body: %v", u.err).With("field", "body")
 }
 
 func tooLarge(max int64) error {
