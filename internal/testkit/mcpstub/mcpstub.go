@@ -12,8 +12,8 @@
 //
 // Only the methods a client needs for tools are served: initialize, ping,
 // tools/list and tools/call; notifications/cancelled is honoured, other
-// notifications are ignored, other requests get "method not found". The command in ./cmd runs it as a
-// process:
+// notifications are ignored, other requests get "method not found". The
+// command in ./cmd runs it as a process:
 //
 //	go build -o mcpstub ./internal/testkit/mcpstub/cmd
 //	mcpstub [-tag T] [-log calls.jsonl]          # stdio
