@@ -458,7 +458,7 @@ func (c *Converter) statusItem(env envelope, label string, detail *string, raw j
 	}
 	it := schema.Item{
 		NativeItemID: schema.Ptr(id),
-		ParentID:     scopePtr(deref(env.ParentToolUseID)),
+		ParentID:     scopePtr(schema.Deref(env.ParentToolUseID)),
 		Kind:         schema.KindStatus,
 		Role:         schema.Ptr(schema.RoleSystem),
 		Content:      []schema.ContentPart{schema.Status(label, detail)},
@@ -600,13 +600,6 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 // scopePtr is the parent id of an item in scope: the Task call's id for a

@@ -208,7 +208,7 @@ func (c *Converter) closeAll(out *[]agent.Draft, raw json.RawMessage) {
 }
 
 func (c *Converter) assistant(l assistantLine, raw json.RawMessage, out *[]agent.Draft) error {
-	scope := deref(l.ParentToolUseID)
+	scope := schema.Deref(l.ParentToolUseID)
 	blocks, err := blocksOf(l.Message.Content)
 	if err != nil {
 		return err
@@ -308,7 +308,7 @@ func toolCallItem(id, name string, input json.RawMessage, parent string) schema.
 }
 
 func (c *Converter) user(l userLine, raw json.RawMessage, out *[]agent.Draft) error {
-	scope := deref(l.ParentToolUseID)
+	scope := schema.Deref(l.ParentToolUseID)
 	blocks, err := blocksOf(l.Message.Content)
 	if err != nil {
 		return err
@@ -374,7 +374,7 @@ func (c *Converter) toolResult(scope string, b contentBlock, side, raw json.RawM
 }
 
 func (c *Converter) streamEvent(l streamEventLine, raw json.RawMessage, out *[]agent.Draft) error {
-	scope := deref(l.ParentToolUseID)
+	scope := schema.Deref(l.ParentToolUseID)
 	ev := l.Event
 	switch ev.Type {
 	case "message_start":

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/credentials"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -23,8 +24,9 @@ type ModelsOptions struct {
 	BaseURL string
 	// Credential returns the token to list models with and whether it is
 	// an OAuth token (Authorization: Bearer) rather than an API key
-	// (x-api-key). The default reads ANTHROPIC_API_KEY, CLAUDE_API_KEY,
-	// CLAUDE_CODE_OAUTH_TOKEN and ANTHROPIC_AUTH_TOKEN.
+	// (x-api-key). The default is credentials.FromEnv("anthropic"):
+	// ANTHROPIC_API_KEY, CLAUDE_API_KEY, CLAUDE_CODE_OAUTH_TOKEN,
+	// ANTHROPIC_AUTH_TOKEN.
 	Credential func() (token string, oauth bool)
 	// Client makes the request; a client with a 10 s timeout when nil.
 	Client *http.Client
@@ -49,17 +51,8 @@ func FallbackModels() agent.ModelList {
 }
 
 func envCredential() (string, bool) {
-	for _, k := range []string{"ANTHROPIC_API_KEY", "CLAUDE_API_KEY"} {
-		if v := os.Getenv(k); v != "" {
-			return v, false
-		}
-	}
-	for _, k := range []string{"CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN"} {
-		if v := os.Getenv(k); v != "" {
-			return v, true
-		}
-	}
-	return "", false
+	c, _ := credentials.FromEnv("anthropic")
+	return c.APIKey, c.AuthType == "oauth"
 }
 
 // Models lists the endpoint's models, sorted by id, the newest being the
