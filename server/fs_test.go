@@ -621,7 +621,7 @@ func TestFsBadInput(t *testing.T) {
 	if p := raw(http.MethodPost, "/v1/fs/move", "application/json", `{"from":`); p.Status != 400 {
 		t.Fatalf("malformed move: %+v", p)
 	}
-	if p := raw(http.MethodPost, "/v1/fs/move", "application/json", `{"from":"a"}`); p.Status/100 != 4 || !strings.Contains(p.Detail, "to") {
+	if p := raw(http.MethodPost, "/v1/fs/move", "application/json", `{"from":"a"}`); p.Status != 422 || !strings.Contains(p.Detail, "required property to ") {
 		t.Fatalf("move without to: %+v", p)
 	}
 
