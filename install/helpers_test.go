@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 // testPlat is the platform the fakes serve builds for.
 var testPlat = platform{OS: "linux", Arch: "x64", AVX2: true}
 
+// setPlat makes m install for p instead of this machine.
+func setPlat(m *Manager, p platform) { m.plat = func() platform { return p } }
+
 // fakeBin is a shell script that answers --version like a real agent.
 func fakeBin(version string) []byte {
 	return []byte("#!/bin/sh\necho '" + version + " (Fake Agent)'\n")
@@ -172,7 +175,7 @@ func newTestManager(t *testing.T, cfg Config) *Manager {
 		cfg.NPMRegistry = "http://127.0.0.1:1/" // nothing listens there
 	}
 	m := New(cfg)
-	m.plat = testPlat
+	setPlat(m, testPlat)
 	return m
 }
 

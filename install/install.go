@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -159,9 +160,12 @@ type Manager struct {
 	cacheDir string // "" = no cache
 	releases map[string]string
 	registry string // explicit Config.NPMRegistry, "" = from the npm config
-	npmrc    npmConfig
 	client   *http.Client
-	plat     platform
+	// npmrc and plat are read from the machine on first use, not in New:
+	// the server builds its Manager at start-up and may never install.
+	// Tests replace them.
+	npmrc func() npmConfig
+	plat  func() platform
 	// openTemp creates the temp files downloads are written to; a test
 	// swaps it to simulate a full disk.
 	openTemp func(dir, pattern string) (*os.File, error)
@@ -174,7 +178,8 @@ func New(cfg Config) *Manager {
 		cacheDir: cfg.CacheDir,
 		releases: map[string]string{},
 		client:   cfg.HTTPClient,
-		plat:     detectPlatform(),
+		npmrc:    sync.OnceValue(loadNPMConfig),
+		plat:     sync.OnceValue(detectPlatform),
 		openTemp: os.CreateTemp,
 	}
 	if m.dir == "" {
@@ -197,7 +202,6 @@ func New(cfg Config) *Manager {
 	for a, u := range cfg.ReleaseBaseURLs {
 		m.releases[a] = u
 	}
-	m.npmrc = loadNPMConfig()
 	m.registry = cfg.NPMRegistry
 	if m.client == nil {
 		m.client = defaultHTTPClient()
@@ -350,7 +354,7 @@ func (m *Manager) Install(ctx context.Context, agent string, o Options) (Result,
 	}
 	m.cleanStale(agent)
 
-	ins := &installer{m: m, agent: agent, spec: spec, opts: o}
+	ins := &installer{m: m, agent: agent, spec: spec, opts: o, plat: m.plat()}
 	var res Result
 	switch src {
 	case SourceRelease:
@@ -429,6 +433,7 @@ type installer struct {
 	agent string
 	spec  agentSpec
 	opts  Options
+	plat  platform
 }
 
 func (ins *installer) progress(p Progress) {

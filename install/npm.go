@@ -119,7 +119,7 @@ func (m *Manager) registryFor(pkg string) string {
 		if strings.HasPrefix(pkg, "@") {
 			scope, _, _ = strings.Cut(pkg, "/")
 		}
-		r = m.npmrc.registry(scope)
+		r = m.npmrc().registry(scope)
 	}
 	return strings.TrimRight(r, "/") + "/"
 }
@@ -134,7 +134,7 @@ func (n *npmRun) packument(ctx context.Context, name string) (*packument, error)
 	}
 	m := n.ins.m
 	url := m.registryFor(name) + escapePkg(name)
-	b, err := n.ins.getSmall(ctx, url, npmAccept, m.npmrc.auth(url))
+	b, err := n.ins.getSmall(ctx, url, npmAccept, m.npmrc().auth(url))
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func parseAlias(key, spec string) (string, string) {
 func (n *npmRun) platformDeps(man *npmManifest) []platformDep {
 	opt := man.optionalDeps()
 	var out []platformDep
-	for _, key := range n.ins.spec.platformPkgs(n.ins.m.plat) {
+	for _, key := range n.ins.spec.platformPkgs(n.ins.plat) {
 		if spec, ok := opt[key]; ok {
 			name, ver := parseAlias(key, spec)
 			out = append(out, platformDep{key: key, name: name, version: ver})
@@ -199,7 +199,7 @@ func (n *npmRun) resolveDep(ctx context.Context, d platformDep) (*npmManifest, e
 func (ins *installer) fromNPM(ctx context.Context) (Result, error) {
 	n := &npmRun{ins: ins, docs: map[string]*packument{}}
 	ins.progress(Progress{Phase: "resolve", URL: ins.m.registryFor(ins.spec.npm) + escapePkg(ins.spec.npm)})
-	p := ins.m.plat
+	p := ins.plat
 	if !p.supported() {
 		return Result{}, ins.errorf("", nil, "unsupported platform %s/%s", p.OS, p.Arch)
 	}
@@ -353,7 +353,7 @@ func (n *npmRun) chooseVersion(ctx context.Context, doc *packument) (*npmManifes
 		skipped = append(skipped, v)
 	}
 	return nil, ins.errorf(doc.url, nil, "no version of %s up to %s has a published %s package (tried %s)",
-		doc.Name, latest, strings.Join(ins.spec.platformPkgs(ins.m.plat), " or "), strings.Join(skipped, ", "))
+		doc.Name, latest, strings.Join(ins.spec.platformPkgs(ins.plat), " or "), strings.Join(skipped, ", "))
 }
 
 func (n *npmRun) depURL(d platformDep) string {
@@ -467,7 +467,7 @@ func (n *npmRun) tarball(ctx context.Context, man *npmManifest) (string, string,
 		url:      url,
 		want:     &want,
 		cacheKey: "npm-" + want.algo + "-" + hex.EncodeToString(want.sum) + ".tgz",
-		auth:     ins.m.npmrc.auth(url),
+		auth:     ins.m.npmrc().auth(url),
 	})
 	return file, url, cleanup, err
 }
@@ -482,7 +482,7 @@ func (n *npmRun) installNative(ctx context.Context, man *npmManifest, version st
 	}
 	defer cleanup()
 	if ins.spec.tree != nil {
-		prefix := ins.spec.tree(ins.m.plat) + "/"
+		prefix := ins.spec.tree(ins.plat) + "/"
 		path, _, err := ins.placeTree(ctx, url, version, ins.spec.treeBins, func(root string) error {
 			nfiles, err := unpackTarGz(file, root, func(member string) (string, bool) {
 				rel, ok := strings.CutPrefix(stripTop(member), prefix)

@@ -132,7 +132,9 @@ func TestNPMNativeSingleBinary(t *testing.T) {
 
 	// On musl the musl package is chosen.
 	mm := reg.manager(t)
-	mm.plat.Musl = true
+	musl := testPlat
+	musl.Musl = true
+	setPlat(mm, musl)
 	res, err = mm.Install(ctx, "claude", Options{Source: SourceNPM})
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +310,9 @@ func TestNPMNoBuildForPlatform(t *testing.T) {
 	reg := newFakeRegistry(t)
 	reg.publishNative(t, "@ampcode/cli", "0.0.1-ga", "@ampcode/cli-linux-x64", "amp", fakeBin("0.0.1-ga"))
 	m := reg.manager(t)
-	m.plat.Arch = "arm64"
+	arm := testPlat
+	arm.Arch = "arm64"
+	setPlat(m, arm)
 	_, err := m.Install(context.Background(), "amp", Options{Source: SourceNPM})
 	if e := asError(t, err); !strings.Contains(e.Reason, "no native amp build for linux-arm64") {
 		t.Fatalf("got %v", err)
@@ -384,7 +388,7 @@ func TestNPMRCRegistryAndAuth(t *testing.T) {
 	t.Setenv("npm_config_registry", "")
 
 	m := New(Config{Dir: t.TempDir(), CacheDir: "off"})
-	m.plat = testPlat
+	setPlat(m, testPlat)
 	if got := m.registryFor("@ampcode/cli"); got != reg.srv.URL+"/" {
 		t.Fatalf("registry for @ampcode = %q", got)
 	}

@@ -139,7 +139,7 @@ func (ins *installer) verifyRuns(ctx context.Context, bin, url string) (string, 
 	ins.progress(Progress{Phase: "verify", URL: url})
 	v, err := probeVersion(ctx, bin, verifyTimeout)
 	if err != nil {
-		return "", ins.errorf(url, err, "installed %s does not run on %s", ins.spec.bin, ins.m.plat)
+		return "", ins.errorf(url, err, "installed %s does not run on %s", ins.spec.bin, ins.plat)
 	}
 	return v, nil
 }

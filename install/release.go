@@ -40,7 +40,7 @@ func (m *Manager) releaseBase(agent string) string {
 // fromRelease installs the agent from its official release download.
 func (ins *installer) fromRelease(ctx context.Context) (Result, error) {
 	ins.progress(Progress{Phase: "resolve"})
-	p := ins.m.plat
+	p := ins.plat
 	if !p.supported() {
 		return Result{}, ins.errorf("", nil, "unsupported platform %s/%s", p.OS, p.Arch)
 	}
@@ -110,7 +110,7 @@ func (ins *installer) unpackMember(archive, tmp string, art releaseArtifact) err
 // of the agent's release build for this platform.
 func (ins *installer) releaseArtifact(ctx context.Context, version string) (releaseArtifact, error) {
 	base := ins.m.releaseBase(ins.agent)
-	p := ins.m.plat
+	p := ins.plat
 	switch ins.agent {
 	case "claude":
 		seg := p.OS + "-" + p.Arch

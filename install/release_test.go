@@ -349,7 +349,7 @@ func TestHelperInstallProcess(t *testing.T) {
 	}
 	base := os.Getenv("INSTALL_HELPER_URL")
 	m := New(Config{Dir: dir, CacheDir: "off", NPMRegistry: "http://127.0.0.1:1/", ReleaseBaseURLs: map[string]string{"opencode": base + "/opencode"}})
-	m.plat = testPlat
+	setPlat(m, testPlat)
 	res, err := m.Install(context.Background(), "opencode", Options{Source: SourceRelease})
 	if err != nil {
 		t.Fatal(err)
