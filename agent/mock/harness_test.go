@@ -114,41 +114,35 @@ func send(t *testing.T, c *conn, text string) {
 	}
 }
 
-// waitAwaiting waits until the running turn has played its script and waits
-// for answers.
-func waitAwaiting(t *testing.T, c *conn) {
+// waitQueue polls until ok holds for the session's turn queue.
+func waitQueue(t *testing.T, c *conn, what string, ok func(queue []*turn) bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c.mu.Lock()
-		ok := len(c.queue) > 0 && c.queue[0].awaiting
+		done := ok(c.queue)
 		c.mu.Unlock()
-		if ok {
+		if done {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the turn to await answers")
+			t.Fatal("timed out waiting for " + what)
 		}
 		time.Sleep(time.Millisecond)
 	}
 }
 
-// idle waits until no turn is queued or running.
+// waitAwaiting waits until the running turn has played its script and waits
+// for answers.
+func waitAwaiting(t *testing.T, c *conn) {
+	t.Helper()
+	waitQueue(t, c, "the turn to await answers", func(q []*turn) bool { return len(q) > 0 && q[0].awaiting })
+}
+
+// waitIdle waits until no turn is queued or running.
 func waitIdle(t *testing.T, c *conn) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		c.mu.Lock()
-		n := len(c.queue)
-		c.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting for the session to go idle")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitQueue(t, c, "the session to go idle", func(q []*turn) bool { return len(q) == 0 })
 }
 
 // item returns the item of the first draft with signature s.
