@@ -1,6 +1,7 @@
 package install
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -36,7 +37,6 @@ var errStalled = errors.New("download stalled: no data received for " + stallTim
 
 // statusError is a non-2xx HTTP answer.
 type statusError struct {
-	URL    string
 	Code   int
 	Status string
 }
@@ -227,7 +227,7 @@ func (ins *installer) download(ctx context.Context, req fetchReq, f *os.File) er
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return &statusError{URL: req.url, Code: resp.StatusCode, Status: resp.Status}
+		return &statusError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	total := resp.ContentLength
 	if total < 0 && req.size > 0 {
@@ -280,14 +280,12 @@ func (ins *installer) download(ctx context.Context, req fetchReq, f *os.File) er
 	}
 	if h != nil {
 		ins.progress(Progress{Phase: "verify", URL: req.url})
-		if got := h.Sum(nil); !equalBytes(got, req.want.sum) {
+		if got := h.Sum(nil); !bytes.Equal(got, req.want.sum) {
 			return &integrityError{want: *req.want, got: hex.EncodeToString(got)}
 		}
 	}
 	return nil
 }
-
-func equalBytes(a, b []byte) bool { return hex.EncodeToString(a) == hex.EncodeToString(b) }
 
 // verifyFile checks a cached file against the expected digest and size.
 func verifyFile(path string, want *digest, size int64) error {
@@ -308,7 +306,7 @@ func verifyFile(path string, want *digest, size int64) error {
 	if _, err := io.Copy(h, f); err != nil {
 		return err
 	}
-	if got := h.Sum(nil); !equalBytes(got, want.sum) {
+	if got := h.Sum(nil); !bytes.Equal(got, want.sum) {
 		return &integrityError{want: *want, got: hex.EncodeToString(got)}
 	}
 	return nil
@@ -357,7 +355,7 @@ func (ins *installer) getOnce(ctx context.Context, url, accept, auth string) ([]
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return nil, &statusError{URL: url, Code: resp.StatusCode, Status: resp.Status}
+		return nil, &statusError{Code: resp.StatusCode, Status: resp.Status}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxSmallBody+1))
 	if err != nil {
@@ -390,14 +388,6 @@ func (ins *installer) ioError(what, path, url string, err error) *Error {
 		return ins.errorf(url, err, "disk full: no space left on device for %s (%s)", what, path)
 	}
 	return ins.errorf(url, err, "%s (%s)", what, path)
-}
-
-func fsError(agent, what, path string, err error) *Error {
-	reason := what + " (" + path + ")"
-	if isDiskFull(err) {
-		reason = "disk full: no space left on device for " + reason
-	}
-	return &Error{Agent: agent, Reason: reason, Err: err}
 }
 
 // stripURL drops the *url.Error wrapper, whose text repeats the URL that

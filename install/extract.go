@@ -63,7 +63,7 @@ func unpackTarGz(src, root string, pick picker) (int, error) {
 			if err := os.MkdirAll(dst, 0o755); err != nil {
 				return files, err
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // the reader reports old-style TypeRegA as TypeReg
 			if err := writeFile(dst, tr, hdr.FileInfo().Mode().Perm()); err != nil {
 				return files, err
 			}

@@ -332,8 +332,9 @@ func (m *Manager) Install(ctx context.Context, agent string, o Options) (Result,
 			return m.present(ctx, agent, p), nil
 		}
 	}
+	ins := &installer{m: m, agent: agent, spec: spec, opts: o, plat: m.plat()}
 	if err := os.MkdirAll(m.dir, 0o755); err != nil {
-		return Result{}, fsError(agent, "create install dir", m.dir, err)
+		return Result{}, ins.ioError("create install dir", m.dir, "", err)
 	}
 	unlock, err := lockFile(ctx, filepath.Join(m.dir, "."+agent+".lock"))
 	if err != nil {
@@ -354,7 +355,6 @@ func (m *Manager) Install(ctx context.Context, agent string, o Options) (Result,
 	}
 	m.cleanStale(agent)
 
-	ins := &installer{m: m, agent: agent, spec: spec, opts: o, plat: m.plat()}
 	var res Result
 	switch src {
 	case SourceRelease:

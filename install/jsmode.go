@@ -93,7 +93,6 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 	if err := writeLauncher(probe, filepath.Join(lib, binRel), man); err != nil {
 		return Result{}, ins.ioError("write launcher", probe, "", err)
 	}
-	ins.progress(Progress{Phase: "verify"})
 	if _, err := ins.verifyRuns(ctx, probe, man.Dist.Tarball); err != nil {
 		return Result{}, err
 	}
@@ -189,7 +188,7 @@ func (n *npmRun) installDeps(ctx context.Context, dir string, deps map[string]st
 		}
 		doc, err := n.packument(ctx, depName)
 		if err != nil {
-			return n.metaError(n.ins.m.registryFor(depName)+escapePkg(depName), err)
+			return n.metaError(n.ins.m.docURL(depName), err)
 		}
 		v, err := pickVersion(doc, depRange)
 		if err != nil {

@@ -126,6 +126,9 @@ func (m *Manager) registryFor(pkg string) string {
 
 func escapePkg(name string) string { return strings.Replace(name, "/", "%2f", 1) }
 
+// docURL is the URL of pkg's registry document.
+func (m *Manager) docURL(pkg string) string { return m.registryFor(pkg) + escapePkg(pkg) }
+
 // packument fetches a package document; a missing package yields an error
 // satisfying isNotFound.
 func (n *npmRun) packument(ctx context.Context, name string) (*packument, error) {
@@ -133,7 +136,7 @@ func (n *npmRun) packument(ctx context.Context, name string) (*packument, error)
 		return d, nil
 	}
 	m := n.ins.m
-	url := m.registryFor(name) + escapePkg(name)
+	url := m.docURL(name)
 	b, err := n.ins.getSmall(ctx, url, npmAccept, m.npmrc().auth(url))
 	if err != nil {
 		return nil, err
@@ -151,7 +154,7 @@ func (n *npmRun) packument(ctx context.Context, name string) (*packument, error)
 
 // platformDep is one optional dependency that may carry the binary.
 type platformDep struct {
-	key, name, version string
+	name, version string
 }
 
 // parseAlias splits "npm:@openai/codex@0.171.0-linux-x64" (or a plain
@@ -175,7 +178,7 @@ func (n *npmRun) platformDeps(man *npmManifest) []platformDep {
 	for _, key := range n.ins.spec.platformPkgs(n.ins.plat) {
 		if spec, ok := opt[key]; ok {
 			name, ver := parseAlias(key, spec)
-			out = append(out, platformDep{key: key, name: name, version: ver})
+			out = append(out, platformDep{name: name, version: ver})
 		}
 	}
 	return out
@@ -198,14 +201,14 @@ func (n *npmRun) resolveDep(ctx context.Context, d platformDep) (*npmManifest, e
 // fromNPM installs the agent from the npm registry without npm or node.
 func (ins *installer) fromNPM(ctx context.Context) (Result, error) {
 	n := &npmRun{ins: ins, docs: map[string]*packument{}}
-	ins.progress(Progress{Phase: "resolve", URL: ins.m.registryFor(ins.spec.npm) + escapePkg(ins.spec.npm)})
+	ins.progress(Progress{Phase: "resolve", URL: ins.m.docURL(ins.spec.npm)})
 	p := ins.plat
 	if !p.supported() {
 		return Result{}, ins.errorf("", nil, "unsupported platform %s/%s", p.OS, p.Arch)
 	}
 	doc, err := n.packument(ctx, ins.spec.npm)
 	if err != nil {
-		return Result{}, n.metaError(ins.m.registryFor(ins.spec.npm)+escapePkg(ins.spec.npm), err)
+		return Result{}, n.metaError(ins.m.docURL(ins.spec.npm), err)
 	}
 	man, err := n.chooseVersion(ctx, doc)
 	if err != nil {
@@ -347,17 +350,13 @@ func (n *npmRun) chooseVersion(ctx context.Context, doc *packument) (*npmManifes
 				}
 				return man, nil
 			} else if !isNotFound(err) && !isNoVersion(err) {
-				return nil, n.metaError(n.depURL(d), err)
+				return nil, n.metaError(n.ins.m.docURL(d.name), err)
 			}
 		}
 		skipped = append(skipped, v)
 	}
 	return nil, ins.errorf(doc.url, nil, "no version of %s up to %s has a published %s package (tried %s)",
 		doc.Name, latest, strings.Join(ins.spec.platformPkgs(ins.plat), " or "), strings.Join(skipped, ", "))
-}
-
-func (n *npmRun) depURL(d platformDep) string {
-	return n.ins.m.registryFor(d.name) + escapePkg(d.name)
 }
 
 // noVersionError says a wanted version or range is not in a document.
