@@ -150,6 +150,15 @@ func tarOf(t *testing.T, entries ...tarEntry) *bytes.Buffer {
 	return &buf
 }
 
+// gzipped is r gzip-compressed.
+func gzipped(r io.Reader) *bytes.Buffer {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	_, _ = io.Copy(zw, r)
+	_ = zw.Close()
+	return &zb
+}
+
 var rfc3339Ref = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3}|\.\d{6}|\.\d{9})?\+00:00$`)
 
 // §7.1 fs_read_write_move_delete
@@ -260,11 +269,7 @@ func TestFsUploadBatchTar(t *testing.T) {
 		body := io.Reader(tarOf(t, tarEntry{name: "a.txt", body: "A"}, tarEntry{name: "nested/", typ: tar.TypeDir},
 			tarEntry{name: "nested/b.txt", body: "B"}, tarEntry{name: "./", typ: tar.TypeDir}))
 		if gz {
-			var zb bytes.Buffer
-			zw := gzip.NewWriter(&zb)
-			_, _ = io.Copy(zw, body)
-			_ = zw.Close()
-			body = &zb
+			body = gzipped(body)
 		}
 		res, err := e.c.FsUploadBatch(ctx, dest, "", body)
 		if err != nil {
@@ -492,14 +497,11 @@ func TestFsMaxUploadBytes(t *testing.T) {
 	big := tarOf(t, tarEntry{name: "big.txt", body: strings.Repeat("z", 2*limit)})
 	_, err = e.c.FsUploadBatch(ctx, filepath.Join(dir, "batch"), "", io.MultiReader(big))
 	wantProblem(t, err, 413, "payload_too_large", "")
-	var zb bytes.Buffer
-	zw := gzip.NewWriter(&zb)
-	_, _ = io.Copy(zw, tarOf(t, tarEntry{name: "bomb.txt", body: strings.Repeat("z", 2*limit)}))
-	_ = zw.Close()
+	zb := gzipped(tarOf(t, tarEntry{name: "bomb.txt", body: strings.Repeat("z", 2*limit)}))
 	if zb.Len() >= limit {
 		t.Fatalf("gzip too big for the test: %d", zb.Len())
 	}
-	_, err = e.c.FsUploadBatch(ctx, filepath.Join(dir, "batch"), "", &zb)
+	_, err = e.c.FsUploadBatch(ctx, filepath.Join(dir, "batch"), "", zb)
 	wantProblem(t, err, 413, "payload_too_large", "")
 	if exists(filepath.Join(dir, "batch", "big.txt")) || exists(filepath.Join(dir, "batch", "bomb.txt")) {
 		t.Fatal("partial entry left behind")
