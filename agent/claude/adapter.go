@@ -12,7 +12,6 @@ package claude
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,7 +19,7 @@ import (
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
-	"github.com/sandbox-agent/sandbox-agent/agent/process"
+	"github.com/sandbox-agent/sandbox-agent/install"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -61,16 +60,8 @@ type Options struct {
 type Adapter struct {
 	opts Options
 
-	vmu      sync.Mutex
-	versions map[string]versionEntry // binary path → version
-
 	mmu    sync.Mutex
 	models *agent.ModelList
-}
-
-type versionEntry struct {
-	mod     time.Time
-	version string
 }
 
 // New returns the Claude Code adapter.
@@ -84,7 +75,7 @@ func New(opts Options) *Adapter {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = DefaultStartTimeout
 	}
-	return &Adapter{opts: opts, versions: map[string]versionEntry{}}
+	return &Adapter{opts: opts}
 }
 
 var _ agent.Adapter = (*Adapter)(nil)
@@ -109,13 +100,15 @@ func (a *Adapter) Info() agent.Info {
 	}
 }
 
-// Status reports whether claude is installed, where, and its version.
+// Status reports whether claude is installed, where, and its version
+// ("2.1.332 (Claude Code)" → "2.1.332"; empty when it cannot be told).
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
 	path, ok := a.resolve()
 	if !ok {
 		return agent.InstallStatus{}, nil
 	}
-	return agent.InstallStatus{Installed: true, Path: path, Version: a.version(ctx, path)}, nil
+	v, _ := install.Version(ctx, path) // cached per binary file
+	return agent.InstallStatus{Installed: true, Path: path, Version: v}, nil
 }
 
 func (a *Adapter) resolve() (string, bool) {
@@ -126,74 +119,6 @@ func (a *Adapter) resolve() (string, bool) {
 		return "", false
 	}
 	return ResolveBinary(a.opts.Binary)
-}
-
-// version runs `claude --version` ("2.1.332 (Claude Code)" → "2.1.332"),
-// once per binary file.
-func (a *Adapter) version(ctx context.Context, path string) string {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return ""
-	}
-	a.vmu.Lock()
-	if e, ok := a.versions[path]; ok && e.mod.Equal(fi.ModTime()) {
-		a.vmu.Unlock()
-		return e.version
-	}
-	a.vmu.Unlock()
-	out, err := runOutput(ctx, path, []string{"--version"}, 10*time.Second)
-	if err != nil {
-		return ""
-	}
-	v := ""
-	for _, l := range strings.Split(out, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			v, _, _ = strings.Cut(l, " (")
-			break
-		}
-	}
-	a.vmu.Lock()
-	a.versions[path] = versionEntry{mod: fi.ModTime(), version: v}
-	a.vmu.Unlock()
-	return v
-}
-
-// runOutput runs a short-lived command and returns its stdout.
-func runOutput(ctx context.Context, path string, args []string, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	p, err := process.Start(process.Options{Path: path, Args: args})
-	if err != nil {
-		return "", err
-	}
-	read := make(chan string, 1)
-	go func() {
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for b.Len() < 1<<16 {
-			n, err := p.Stdout().Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		read <- b.String()
-	}()
-	select {
-	case <-p.Done():
-	case <-ctx.Done():
-		_ = p.Terminate(context.Background(), time.Second)
-		return "", ctx.Err()
-	}
-	if p.ExitCode() != 0 {
-		return "", fmt.Errorf("%s exited with status %d: %s", path, p.ExitCode(), p.StderrText())
-	}
-	select {
-	case out := <-read:
-		return out, nil
-	case <-time.After(time.Second): // a descendant holds stdout open
-		return "", fmt.Errorf("%s: output not closed", path)
-	}
 }
 
 // Modes returns build and plan. plan starts the CLI in its plan mode: the
