@@ -136,6 +136,18 @@ func Invalid(format string, args ...any) *Error {
 	return New(InvalidRequest, "invalid request: "+format, args...)
 }
 
+// InstallFailure is install_failed for an agent, with the cause as
+// details.stderr (the reference's shape). A cause that already is a problem
+// is returned as is.
+func InstallFailure(agentID string, cause error) *Error {
+	if pe, ok := As(cause); ok {
+		return pe
+	}
+	e := New(InstallFailed, "install failed: %s", agentID).With("stderr", cause.Error())
+	e.Agent, e.Err = agentID, cause
+	return e
+}
+
 // SessionMissing is session_not_found for id.
 func SessionMissing(id string) *Error {
 	e := New(SessionNotFound, "session not found: %s", id)

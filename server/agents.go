@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 
@@ -73,21 +74,14 @@ func (s *Server) registerAgents() {
 			return nil, nil
 		}
 		if s.cfg.Installer == nil {
-			e := problem.New(problem.InstallFailed, "install failed: %s", in.Agent).With("stderr", "no installer configured")
-			e.Agent = in.Agent
-			return nil, e
+			return nil, problem.InstallFailure(in.Agent, errors.New("no installer configured"))
 		}
 		var body schema.AgentInstallRequest
 		if in.Body != nil {
 			body = *in.Body
 		}
 		if err := s.cfg.Installer.Install(ctx, in.Agent, schema.Deref(body.AgentVersion), schema.Deref(body.Reinstall)); err != nil {
-			if pe, ok := problem.As(err); ok {
-				return nil, pe
-			}
-			e := problem.New(problem.InstallFailed, "install failed: %s", in.Agent).With("stderr", err.Error())
-			e.Agent, e.Err = in.Agent, err
-			return nil, e
+			return nil, problem.InstallFailure(in.Agent, err)
 		}
 		return nil, nil
 	}))

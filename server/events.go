@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/session"
 )
@@ -101,7 +102,7 @@ func (s *Server) registerEvents() {
 		if in.LastEventID != "" {
 			n, err := strconv.ParseUint(strings.TrimSpace(in.LastEventID), 10, 64)
 			if err != nil {
-				return nil, invalidf("Last-Event-ID", "Last-Event-ID must be an event sequence number, got %q", in.LastEventID)
+				return nil, problem.Invalid("Last-Event-ID must be an event sequence number, got %q", in.LastEventID).With("field", "Last-Event-ID")
 			}
 			cursor = n
 		}

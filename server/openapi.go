@@ -31,8 +31,7 @@ func patchSchemas(api huma.API) {
 	}
 	m["ContentPart"] = mustSchema(contentPartSchema)
 	m["McpServerConfig"] = mustSchema(mcpSchema)
-	for name, sc := range m {
-		_ = name
+	for _, sc := range m {
 		fixAny(sc)
 	}
 }

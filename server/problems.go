@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -125,13 +124,3 @@ func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
 }
-
-func invalidf(field, format string, args ...any) *Problem {
-	p := problemFrom(problem.Invalid(format, args...))
-	if field != "" {
-		p.Details = map[string]any{"field": field}
-	}
-	return p
-}
-
-var _ = fmt.Sprintf

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestSessionEndpoints(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return schema.EventID(uint64(i))[4:] }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestAcceptEditsIsDefaultForMock(t *testing.T) {
 	e := startAPI(t, apiOpts{})

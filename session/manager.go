@@ -175,6 +175,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 			return nil, err
 		}
 	}
+	variant := valueOr(req.Variant, "")
 	model := valueOr(req.Model, "")
 	if model == "" {
 		if ml, err := ad.Models(ctx); err == nil && ml.DefaultModel != nil {
@@ -184,12 +185,12 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	now := m.cfg.Now()
 	rec := store.SessionRecord{
 		ID: id, Agent: info.ID, AgentMode: agentMode, PermissionMode: permMode,
-		Model: nilIfEmpty(model), Variant: nilIfEmpty(valueOr(req.Variant, "")),
+		Model: nilIfEmpty(model), Variant: nilIfEmpty(variant),
 		Directory: req.Directory, Title: req.Title, MCP: req.MCP, Skills: req.Skills,
 		CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(),
 	}
 	s := &Session{
-		id: id, adapter: ad, info: info, store: m.cfg.Store, dir: dir,
+		id: id, info: info, store: m.cfg.Store, dir: dir,
 		log: m.cfg.Logger.With("session", id, "agent", info.ID),
 		rec: rec, pipe: newPipeline(id, m.cfg.Now), changed: make(chan struct{}), gone: make(chan struct{}),
 		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},
@@ -200,7 +201,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		env = m.cfg.Env(info.ID)
 	}
 	spec := agent.Spec{SessionID: id, AgentMode: agentMode, PermissionMode: permMode, Model: model,
-		Variant: valueOr(req.Variant, ""), Dir: dir, Env: env, MCP: req.MCP}
+		Variant: variant, Dir: dir, Env: env, MCP: req.MCP}
 	conn, err := ad.Open(ctx, spec, sink{s})
 	if err != nil {
 		return nil, wrapAgentErr(err, info.ID, id)
@@ -221,7 +222,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		}
 	}
 	meta, _ := json.Marshal(map[string]any{"agent": info.ID, "agentMode": agentMode, "permissionMode": permMode,
-		"model": nilIfEmpty(model), "variant": nilIfEmpty(valueOr(req.Variant, ""))})
+		"model": nilIfEmpty(model), "variant": nilIfEmpty(variant)})
 	s.daemonLocked(schema.EventSessionStarted, &schema.SessionStartedData{Metadata: meta})
 	s.ready = true
 	s.holding++ // releaseLocked flushes what was emitted while opening
@@ -246,12 +247,7 @@ func (m *Manager) ensureInstalled(ctx context.Context, ad agent.Adapter, version
 	}
 	if m.cfg.Installer != nil {
 		if _, err := m.cfg.Installer.EnsureInstalled(ctx, id, version); err != nil {
-			if pe, ok := problem.As(err); ok {
-				return pe
-			}
-			e := problem.New(problem.InstallFailed, "install failed: %s", id).With("stderr", err.Error())
-			e.Agent, e.Err = id, err
-			return e
+			return problem.InstallFailure(id, err)
 		}
 		return nil
 	}

@@ -35,8 +35,7 @@ type pipeline struct {
 }
 
 type itemState struct {
-	started, delta, completed bool
-	kind                      schema.ItemKind
+	started, delta bool
 }
 
 func newPipeline(sessionID string, now func() time.Time) *pipeline {
@@ -89,7 +88,7 @@ func (p *pipeline) run(d agent.Draft) []schema.Event {
 		it := data.Item // copy: the draft's item is the adapter's
 		it.Content = append([]schema.ContentPart(nil), it.Content...)
 		p.assignItem(&it)
-		st := p.state(it.ItemID, it.Kind)
+		st := p.state(it.ItemID)
 		if d.Type == schema.EventItemStarted {
 			if st.started {
 				return nil
@@ -113,7 +112,6 @@ func (p *pipeline) run(d agent.Draft) []schema.Event {
 					Data: &schema.ItemDeltaData{ItemID: it.ItemID, NativeItemID: it.NativeItemID, Delta: text}}))
 			}
 		}
-		st.completed = true
 		if p.lastOpen == it.ItemID {
 			p.lastOpen = ""
 		}
@@ -134,7 +132,7 @@ func (p *pipeline) run(d agent.Draft) []schema.Event {
 				dd.ItemID = p.newID()
 			}
 		}
-		st := p.state(dd.ItemID, schema.KindMessage)
+		st := p.state(dd.ItemID)
 		if !st.started {
 			st.started = true
 			it := schema.Item{ItemID: dd.ItemID, NativeItemID: dd.NativeItemID, Kind: schema.KindMessage,
@@ -164,10 +162,10 @@ func (p *pipeline) noteOpen(it schema.Item) {
 	}
 }
 
-func (p *pipeline) state(id string, kind schema.ItemKind) *itemState {
+func (p *pipeline) state(id string) *itemState {
 	st := p.items[id]
 	if st == nil {
-		st = &itemState{kind: kind}
+		st = &itemState{}
 		p.items[id] = st
 	}
 	return st

@@ -19,15 +19,15 @@ import (
 // readers hold a cursor and are woken when the log grows, so a slow reader
 // loses nothing and slows nobody.
 type Session struct {
-	id      string
-	adapter agent.Adapter
-	info    agent.Info
-	store   store.Store
-	log     *slog.Logger
-	dir     string // the agent's working directory (absolute)
+	id    string
+	info  agent.Info
+	store store.Store
+	log   *slog.Logger
+	dir   string // the agent's working directory (absolute)
 
 	mu       sync.Mutex
 	rec      store.SessionRecord
+	recDirty bool // rec changed beyond updatedAt since it was last stored
 	conn     agent.Conn
 	ready    bool          // session.started is out; drafts flow straight through
 	holding  int           // replies being forwarded; drafts wait for their resolved event
@@ -61,9 +61,6 @@ func (s *Session) ID() string { return s.id }
 // Dir returns the session's working directory (absolute): where its agent
 // runs and where relative fs paths of the session resolve.
 func (s *Session) Dir() string { return s.dir }
-
-// Agent returns the agent id.
-func (s *Session) Agent() string { return s.info.ID }
 
 // sink is what the adapter sees of the session.
 type sink struct{ s *Session }
@@ -131,6 +128,7 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 		// kept on the session info instead of being lost.
 		if data, ok := d.Data.(*schema.SessionStartedData); ok && s.pipe.started && len(data.Metadata) > 0 && string(data.Metadata) != "null" {
 			s.rec.AgentMetadata = data.Metadata
+			s.recDirty = true
 		}
 	case schema.EventSessionEnded:
 		// A turn still running when the agent ends the session is over too.
@@ -210,13 +208,16 @@ func sortedKeys[V any](m map[string]V) []string {
 func (s *Session) markEndedLocked(reason schema.SessionEndReason) {
 	s.rec.Ended = true
 	s.rec.EndReason = reason
+	s.recDirty = true
 	s.pipe.queued = 0
 	s.perms = map[string]*pendingPerm{}
 	s.quests = map[string]*pendingQuestion{}
 }
 
 // appendLocked stores events, then wakes readers: an event is stored before
-// any subscriber can see it.
+// any subscriber can see it. The session record is written only when it
+// changed (native id, end, agent metadata), not for every event: its
+// updatedAt is kept in memory meanwhile.
 func (s *Session) appendLocked(evs []schema.Event) {
 	if len(evs) == 0 {
 		return
@@ -230,11 +231,16 @@ func (s *Session) appendLocked(evs []schema.Event) {
 	s.rec.UpdatedAt = time.Now().UnixMilli()
 	if s.pipe.native != "" && s.rec.NativeSessionID == nil {
 		s.rec.NativeSessionID = schema.Ptr(s.pipe.native)
+		s.recDirty = true
 	}
 	close(s.changed)
 	s.changed = make(chan struct{})
-	if err := s.store.PutSession(context.Background(), s.rec); err != nil {
-		s.log.Error("store session update failed", "err", err)
+	if s.recDirty {
+		if err := s.store.PutSession(context.Background(), s.rec); err != nil {
+			s.log.Error("store session update failed", "err", err)
+		} else {
+			s.recDirty = false
+		}
 	}
 }
 

@@ -72,12 +72,11 @@ func installProblem(id, version string, err error) error {
 		e.Agent, e.Err = id, err
 		return e
 	}
-	e := problem.New(problem.InstallFailed, "install failed: %s", id).With("stderr", err.Error())
+	e := problem.InstallFailure(id, err)
 	var ie *install.Error
 	if errors.As(err, &ie) && ie.URL != "" {
 		e.With("url", ie.URL)
 	}
-	e.Agent, e.Err = id, err
 	return e
 }
 
