@@ -51,13 +51,9 @@ func installDir(agent string) string {
 
 // selectedAgents is the agents this run covers, in registration order.
 func selectedAgents() []string {
-	var all []string
-	for _, a := range agents {
-		all = append(all, a.Name)
-	}
 	v := strings.TrimSpace(os.Getenv(envAgents))
 	if v == "" || v == "all" {
-		return all
+		return agentNames()
 	}
 	var out []string
 	for _, name := range strings.Split(v, ",") {

@@ -91,11 +91,8 @@ func newRun(t testing.TB, a *Agent, sc *Scenario) *Run {
 	r.LLM = fakellm.New(t, fakellm.WithLogf(lg.Printf))
 	tmp := t.TempDir()
 	r.Home, r.Work = filepath.Join(tmp, "home"), filepath.Join(tmp, "work")
-	for _, d := range []string{r.Home, r.Work, filepath.Join(r.Home, ".config"), filepath.Join(r.Home, ".local", "share"),
-		filepath.Join(r.Home, ".cache"), filepath.Join(r.Home, ".local", "state")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := makeDirs(r.Work, r.Home); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -131,20 +128,15 @@ func newRun(t testing.TB, a *Agent, sc *Scenario) *Run {
 // serverEnv is the whole environment of the row's server: nothing of the
 // developer's own (no real keys, no real HOME), plus the agent's.
 func (r *Run) serverEnv() []string {
-	env := []string{
-		"PATH=" + r.binDir + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + r.Home,
-		"XDG_CONFIG_HOME=" + filepath.Join(r.Home, ".config"),
-		"XDG_DATA_HOME=" + filepath.Join(r.Home, ".local", "share"),
-		"XDG_CACHE_HOME=" + filepath.Join(r.Home, ".cache"),
-		"XDG_STATE_HOME=" + filepath.Join(r.Home, ".local", "state"),
-		"TMPDIR=" + os.TempDir(),
+	env := append([]string{"PATH=" + r.binDir + string(os.PathListSeparator) + os.Getenv("PATH")}, homeEnv(r.Home)...)
+	env = append(env,
+		"TMPDIR="+os.TempDir(),
 		"LANG=C.UTF-8",
 		"TERM=dumb",
-		"SANDBOX_AGENT_INSTALL_DIR=" + r.binDir,
+		"SANDBOX_AGENT_INSTALL_DIR="+r.binDir,
 		"SANDBOX_AGENT_DOWNLOAD_CACHE=off",
-		envRunMarker + "=" + r.ID,
-	}
+		envRunMarker+"="+r.ID,
+	)
 	if r.binDir != r.InstallDir {
 		env = append(env, envTeeReal+"="+filepath.Join(r.InstallDir, agentBin(r.Agent.Name)), envTeeOut+"="+filepath.Join(r.out, "native"))
 	}
@@ -156,6 +148,33 @@ func (r *Run) serverEnv() []string {
 		env = append(env, r.Agent.Env(r)...)
 	}
 	return append(env, r.Row.Env...)
+}
+
+// homeEnv points HOME and the XDG base directories into a throwaway home
+// (the places the agents would pick by default, made explicit).
+func homeEnv(home string) []string {
+	return []string{
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".local", "state"),
+	}
+}
+
+// makeDirs creates work, home and every directory homeEnv names.
+func makeDirs(work, home string) error {
+	dirs := []string{work}
+	for _, kv := range homeEnv(home) {
+		_, dir, _ := strings.Cut(kv, "=")
+		dirs = append(dirs, dir)
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 var listenRE = regexp.MustCompile(`msg="server listening" addr=(\S+)`)

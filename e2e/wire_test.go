@@ -104,47 +104,28 @@ func tailOf(s string, n int) string {
 
 // TestWire runs each agent's CLI directly against fakellm.
 func TestWire(t *testing.T) {
-	requireE2E(t)
-	rep, err := installReport()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range agents {
-		if !agentSelected(a.Name) {
-			continue
+	forEachAgent(t, func(t *testing.T, a *Agent, inst installResult) {
+		track(t, a.Name, rowWire)
+		if a.Wire == nil {
+			reason := a.Unusable
+			if reason == "" {
+				reason = "no direct CLI mode registered"
+			}
+			skipRow(t, reason)
 		}
-		t.Run(a.Name, func(t *testing.T) {
-			track(t, a.Name, rowWire)
-			if a.Wire == nil {
-				reason := a.Unusable
-				if reason == "" {
-					reason = "no direct CLI mode registered"
-				}
-				skipRow(t, reason)
-			}
-			inst := rep[a.Name]
-			if inst.Error != "" || inst.Path == "" {
-				t.Fatalf("%s is not installed: %s", a.Name, inst.Error)
-			}
-			t.Parallel()
-			resumed(t)
-			tmp := t.TempDir()
-			w := &Wire{T: t, LLM: fakellm.New(t), Bin: inst.Path, Home: filepath.Join(tmp, "home"), Work: filepath.Join(tmp, "work")}
-			for _, d := range []string{w.Work, filepath.Join(w.Home, ".config"), filepath.Join(w.Home, ".local", "share"), filepath.Join(w.Home, ".cache")} {
-				if err := os.MkdirAll(d, 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			w.Env = append([]string{
-				"PATH=" + filepath.Dir(inst.Path) + string(os.PathListSeparator) + os.Getenv("PATH"),
-				"HOME=" + w.Home,
-				"XDG_CONFIG_HOME=" + filepath.Join(w.Home, ".config"),
-				"XDG_DATA_HOME=" + filepath.Join(w.Home, ".local", "share"),
-				"XDG_CACHE_HOME=" + filepath.Join(w.Home, ".cache"),
-				"LANG=C.UTF-8", "TERM=dumb",
-			}, isolationEnv()...)
-			w.LLM.SetSteps(WireSteps()...)
-			a.Wire(w)
-		})
-	}
+		if inst.Error != "" || inst.Path == "" {
+			t.Fatalf("%s is not installed: %s", a.Name, inst.Error)
+		}
+		t.Parallel()
+		resumed(t)
+		tmp := t.TempDir()
+		w := &Wire{T: t, LLM: fakellm.New(t), Bin: inst.Path, Home: filepath.Join(tmp, "home"), Work: filepath.Join(tmp, "work")}
+		if err := makeDirs(w.Work, w.Home); err != nil {
+			t.Fatal(err)
+		}
+		w.Env = append([]string{"PATH=" + filepath.Dir(inst.Path) + string(os.PathListSeparator) + os.Getenv("PATH")}, homeEnv(w.Home)...)
+		w.Env = append(append(w.Env, "LANG=C.UTF-8", "TERM=dumb"), isolationEnv()...)
+		w.LLM.SetSteps(WireSteps()...)
+		a.Wire(w)
+	})
 }
