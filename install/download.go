@@ -53,6 +53,9 @@ func retryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || isDiskFull(err) {
 		return false
 	}
+	if _, ok := err.(*Error); ok {
+		return false // a local failure already explained (rewinding the download file)
+	}
 	var se *statusError
 	if errors.As(err, &se) {
 		return se.Code >= 500 || se.Code == http.StatusTooManyRequests || se.Code == http.StatusRequestTimeout
@@ -159,33 +162,25 @@ func (ins *installer) fetch(ctx context.Context, req fetchReq) (string, func(), 
 		}
 	}()
 
-	var lastErr error
-	delay := retryDelay
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
+	err = retry(ctx, func(attempt int) error {
 		if attempt > 1 {
-			select {
-			case <-ctx.Done():
-				return "", noop, ins.downloadError(req.url, ctx.Err())
-			case <-time.After(delay):
-			}
-			delay *= 2
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return "", noop, ins.ioError("rewind download file", tmp, req.url, err)
+				return ins.ioError("rewind download file", tmp, req.url, err)
 			}
 			if err := f.Truncate(0); err != nil {
-				return "", noop, ins.ioError("truncate download file", tmp, req.url, err)
+				return ins.ioError("truncate download file", tmp, req.url, err)
 			}
 		}
-		lastErr = ins.download(ctx, req, f)
-		if lastErr == nil || !retryable(lastErr) {
-			break
-		}
-	}
-	if lastErr != nil {
-		if isDiskFull(lastErr) {
-			return "", noop, ins.ioError("write download", tmp, req.url, lastErr)
-		}
-		return "", noop, ins.downloadError(req.url, lastErr)
+		return ins.download(ctx, req, f)
+	})
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return "", noop, e
+	case isDiskFull(err):
+		return "", noop, ins.ioError("write download", tmp, req.url, err)
+	case err != nil:
+		return "", noop, ins.downloadError(req.url, err)
 	}
 	if err := f.Sync(); err != nil {
 		return "", noop, ins.ioError("write download", tmp, req.url, err)
@@ -314,27 +309,35 @@ func verifyFile(path string, want *digest, size int64) error {
 
 // getSmall GETs a metadata document (JSON, version text) into memory.
 func (ins *installer) getSmall(ctx context.Context, url, accept, auth string) ([]byte, error) {
-	var lastErr error
-	delay := retryDelay
-	for attempt := 1; attempt <= maxAttempts; attempt++ {
-		if attempt > 1 {
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(delay):
-			}
-			delay *= 2
-		}
-		var b []byte
-		b, lastErr = ins.getOnce(ctx, url, accept, auth)
-		if lastErr == nil {
-			return b, nil
-		}
-		if !retryable(lastErr) {
-			break
-		}
+	var b []byte
+	err := retry(ctx, func(int) error {
+		var err error
+		b, err = ins.getOnce(ctx, url, accept, auth)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, lastErr
+	return b, nil
+}
+
+// retry calls try until it succeeds, fails for good (see retryable) or
+// has been called maxAttempts times, pausing retryDelay, doubled each
+// time, between calls. A pause cut short by ctx returns ctx.Err().
+func retry(ctx context.Context, try func(attempt int) error) error {
+	delay := retryDelay
+	for attempt := 1; ; attempt++ {
+		err := try(attempt)
+		if err == nil || attempt == maxAttempts || !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay *= 2
+	}
 }
 
 func (ins *installer) getOnce(ctx context.Context, url, accept, auth string) ([]byte, error) {
