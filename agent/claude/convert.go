@@ -61,7 +61,6 @@ type Converter struct {
 
 	sessionID      string
 	sessionStarted bool
-	initResponse   json.RawMessage
 
 	users int // user items made by UserMessage
 	anon  int // messages without an id
@@ -112,14 +111,6 @@ func (c *Converter) SetSessionID(id string) {
 	c.sessionID = id
 }
 
-// InitResponse returns the CLI's answer to the initialize control request
-// (models, account, commands), once it arrived.
-func (c *Converter) InitResponse() json.RawMessage {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.initResponse
-}
-
 // NoteInterrupt tells the converter that the adapter interrupted the
 // current turn: its aborted result ends the turn without an error event.
 func (c *Converter) NoteInterrupt() {
@@ -150,12 +141,16 @@ func (c *Converter) Line(line []byte) []agent.Draft {
 	if len(trimmed) == 0 {
 		return nil
 	}
-	if trimmed[0] != '{' || !json.Valid(trimmed) {
+	// Unmarshal checks the whole line before it decodes any of it and
+	// returns a *json.SyntaxError, unwrapped, when it is not JSON: no
+	// separate json.Valid pass over every line.
+	var env envelope
+	err := json.Unmarshal(trimmed, &env)
+	if _, syntax := err.(*json.SyntaxError); syntax || trimmed[0] != '{' {
 		return c.stamp([]agent.Draft{unparsed("not a JSON object", jsonString(trimmed))})
 	}
 	raw := json.RawMessage(bytes.Clone(trimmed))
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
+	if err != nil {
 		return c.stamp([]agent.Draft{unparsed(err.Error(), raw)})
 	}
 	if env.SessionID != "" && c.sessionID == "" {
@@ -547,20 +542,7 @@ func (c *Converter) controlResponse(l controlResponseLine, raw json.RawMessage) 
 		}
 		return []agent.Draft{agent.ErrorEvent(msg, "control_error", details, raw)}
 	}
-	if isInitResponse(r.Response) {
-		c.initResponse = r.Response
-	}
 	return nil
-}
-
-// isInitResponse recognises the answer to initialize by its content, so any
-// request id scheme works.
-func isInitResponse(resp json.RawMessage) bool {
-	var v struct {
-		Models   json.RawMessage `json:"models"`
-		Commands json.RawMessage `json:"commands"`
-	}
-	return json.Unmarshal(resp, &v) == nil && (v.Models != nil || v.Commands != nil)
 }
 
 func unparsed(errText string, raw json.RawMessage) agent.Draft {

@@ -192,13 +192,14 @@ type canUseTool struct {
 }
 
 // controlResponseLine is {"type":"control_response"}: the CLI's answer to
-// one of our control requests (initialize, interrupt).
+// one of our control requests (initialize, interrupt). Only a failure
+// matters; what a success carries (the initialize answer's models and
+// commands) is not used.
 type controlResponseLine struct {
 	Response struct {
-		Subtype   string          `json:"subtype"`
-		RequestID string          `json:"request_id"`
-		Response  json.RawMessage `json:"response"`
-		Error     string          `json:"error"`
+		Subtype   string `json:"subtype"`
+		RequestID string `json:"request_id"`
+		Error     string `json:"error"`
 	} `json:"response"`
 }
 
