@@ -57,17 +57,9 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 		return Result{}, ins.errorf(doc.url, nil, "bad bin path %q in %s@%s", binRel, man.Name, man.Version)
 	}
 
-	m := ins.m
-	pkgRoot := filepath.Join(m.dir, ins.agent+"-pkg")
-	if err := os.MkdirAll(pkgRoot, 0o755); err != nil {
-		return Result{}, ins.ioError("create package dir", pkgRoot, doc.url, err)
-	}
-	tmp, err := os.MkdirTemp(pkgRoot, ".new-*")
-	if err == nil {
-		err = os.Chmod(tmp, 0o755) // MkdirTemp makes it private
-	}
+	tmp, err := ins.stagePkg(doc.url)
 	if err != nil {
-		return Result{}, ins.ioError("create temp dir", pkgRoot, doc.url, err)
+		return Result{}, err
 	}
 	done := false
 	defer func() {
@@ -88,7 +80,7 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 	}
 
 	// Try the program from its temporary place before it goes live.
-	probe := filepath.Join(m.dir, fmt.Sprintf(".%s.new-%d", ins.spec.bin, time.Now().UnixNano()))
+	probe := filepath.Join(ins.m.dir, fmt.Sprintf(".%s.new-%d", ins.spec.bin, time.Now().UnixNano()))
 	defer os.Remove(probe)
 	if err := writeLauncher(probe, filepath.Join(lib, binRel), man); err != nil {
 		return Result{}, ins.ioError("write launcher", probe, "", err)
@@ -98,28 +90,18 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 	}
 
 	name := safeName(man.Version)
-	final := filepath.Join(pkgRoot, name)
-	if _, err := os.Lstat(final); err == nil {
-		old := filepath.Join(pkgRoot, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
-		if err := os.Rename(final, old); err != nil {
-			return Result{}, ins.ioError("replace package dir", final, "", err)
-		}
-		defer os.RemoveAll(old)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return Result{}, ins.ioError("move package into place", final, "", err)
+	final, err := ins.commitPkg(tmp, name, "")
+	if err != nil {
+		return Result{}, err
 	}
 	done = true
 	if err := writeLauncher(probe, filepath.Join(final, "lib", binRel), man); err != nil {
 		return Result{}, ins.ioError("write launcher", probe, "", err)
 	}
-	dst := filepath.Join(m.dir, ins.spec.bin)
-	prevLink, _ := os.Readlink(dst)
-	if err := os.Rename(probe, dst); err != nil {
-		return Result{}, ins.ioError("move launcher into place", dst, "", err)
+	dst, err := ins.activate(probe, name, "move launcher into place", "")
+	if err != nil {
+		return Result{}, err
 	}
-	syncDir(m.dir)
-	ins.prune(prevLink, name)
 	return Result{Path: dst, Version: man.Version, Source: SourceNPM}, nil
 }
 

@@ -46,14 +46,11 @@ func (ins *installer) placeSingle(ctx context.Context, url string, write func(tm
 	if err != nil {
 		return "", "", err
 	}
-	dst := filepath.Join(m.dir, ins.spec.bin)
-	prevLink, _ := os.Readlink(dst)
-	if err := os.Rename(tmp, dst); err != nil {
-		return "", "", ins.ioError("move binary into place", dst, url, err)
+	dst, err := ins.activate(tmp, "", "move binary into place", url)
+	if err != nil {
+		return "", "", err
 	}
 	done = true
-	syncDir(m.dir)
-	ins.prune(prevLink, "")
 	return dst, v, nil
 }
 
@@ -61,17 +58,9 @@ func (ins *installer) placeSingle(ctx context.Context, url string, write func(tm
 // and points <Dir>/<bin> at the executable inside it with a relative
 // symlink. fill extracts into the temp directory it is given.
 func (ins *installer) placeTree(ctx context.Context, url, version string, bins []string, fill func(root string) error) (string, string, error) {
-	m := ins.m
-	pkgRoot := filepath.Join(m.dir, ins.agent+"-pkg")
-	if err := os.MkdirAll(pkgRoot, 0o755); err != nil {
-		return "", "", ins.ioError("create package dir", pkgRoot, url, err)
-	}
-	tmp, err := os.MkdirTemp(pkgRoot, ".new-*")
-	if err == nil {
-		err = os.Chmod(tmp, 0o755) // MkdirTemp makes it private
-	}
+	tmp, err := ins.stagePkg(url)
 	if err != nil {
-		return "", "", ins.ioError("create temp dir", pkgRoot, url, err)
+		return "", "", err
 	}
 	done := false
 	defer func() {
@@ -105,33 +94,74 @@ func (ins *installer) placeTree(ctx context.Context, url, version string, bins [
 	}
 
 	name := safeName(version)
+	if _, err := ins.commitPkg(tmp, name, url); err != nil {
+		return "", "", err
+	}
+	done = true
+
+	target := filepath.Join(ins.agent+"-pkg", name, binRel)
+	link := filepath.Join(ins.m.dir, fmt.Sprintf(".%s.link-%d", ins.spec.bin, time.Now().UnixNano()))
+	if err := os.Symlink(target, link); err != nil {
+		return "", "", ins.ioError("link binary", link, url, err)
+	}
+	dst, err := ins.activate(link, name, "link binary", url)
+	if err != nil {
+		os.Remove(link)
+		return "", "", err
+	}
+	return dst, v, nil
+}
+
+// pkgRoot holds the agent's package directories, one per version.
+func (ins *installer) pkgRoot() string { return filepath.Join(ins.m.dir, ins.agent+"-pkg") }
+
+// stagePkg creates the temp directory a package version is unpacked into
+// before commitPkg moves it into place; the caller removes it on failure.
+func (ins *installer) stagePkg(url string) (string, error) {
+	pkgRoot := ins.pkgRoot()
+	if err := os.MkdirAll(pkgRoot, 0o755); err != nil {
+		return "", ins.ioError("create package dir", pkgRoot, url, err)
+	}
+	tmp, err := os.MkdirTemp(pkgRoot, ".new-*")
+	if err == nil {
+		err = os.Chmod(tmp, 0o755) // MkdirTemp makes it private
+	}
+	if err != nil {
+		return "", ins.ioError("create temp dir", pkgRoot, url, err)
+	}
+	return tmp, nil
+}
+
+// commitPkg renames the staged directory tmp to <pkgRoot>/<name>,
+// replacing an earlier install of the same version, and returns that path.
+func (ins *installer) commitPkg(tmp, name, url string) (string, error) {
+	pkgRoot := ins.pkgRoot()
 	final := filepath.Join(pkgRoot, name)
 	if _, err := os.Lstat(final); err == nil {
 		old := filepath.Join(pkgRoot, fmt.Sprintf(".old-%s-%d", name, time.Now().UnixNano()))
 		if err := os.Rename(final, old); err != nil {
-			return "", "", ins.ioError("replace package dir", final, url, err)
+			return "", ins.ioError("replace package dir", final, url, err)
 		}
 		defer os.RemoveAll(old)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return "", "", ins.ioError("move package into place", final, url, err)
+		return "", ins.ioError("move package into place", final, url, err)
 	}
-	done = true
+	return final, nil
+}
 
-	dst := filepath.Join(m.dir, ins.spec.bin)
+// activate renames src to <Dir>/<bin>, the path the agent is run from,
+// then prunes package versions other than keep and the one <Dir>/<bin>
+// pointed to before. what names the step in an error.
+func (ins *installer) activate(src, keep, what, url string) (string, error) {
+	dst := filepath.Join(ins.m.dir, ins.spec.bin)
 	prevLink, _ := os.Readlink(dst)
-	target := filepath.Join(ins.agent+"-pkg", name, binRel)
-	link := filepath.Join(m.dir, fmt.Sprintf(".%s.link-%d", ins.spec.bin, time.Now().UnixNano()))
-	if err := os.Symlink(target, link); err != nil {
-		return "", "", ins.ioError("link binary", link, url, err)
+	if err := os.Rename(src, dst); err != nil {
+		return "", ins.ioError(what, dst, url, err)
 	}
-	if err := os.Rename(link, dst); err != nil {
-		os.Remove(link)
-		return "", "", ins.ioError("link binary", dst, url, err)
-	}
-	syncDir(m.dir)
-	ins.prune(prevLink, name)
-	return dst, v, nil
+	syncDir(ins.m.dir)
+	ins.prune(prevLink, keep)
+	return dst, nil
 }
 
 // verifyRuns accepts a fresh executable only if it answers a version probe.
@@ -147,7 +177,7 @@ func (ins *installer) verifyRuns(ctx context.Context, bin, url string) (string, 
 // prune removes package versions of this agent other than keep and the
 // one the previous link pointed to (a running session may still use it).
 func (ins *installer) prune(prevLink, keep string) {
-	pkgRoot := filepath.Join(ins.m.dir, ins.agent+"-pkg")
+	pkgRoot := ins.pkgRoot()
 	prev := ""
 	if prevLink != "" {
 		rel, err := filepath.Rel(ins.agent+"-pkg", prevLink)
