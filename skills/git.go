@@ -38,54 +38,33 @@ func fetchGit(ctx context.Context, src schema.SkillSource, o Options) (root, err
 	}
 	dest := filepath.Join(cache, cacheKey(remote, ref))
 	r := root{path: dest, name: repoName(remote), confine: true}
-
-	unlock, err := lock(ctx, dest)
-	if err != nil {
-		return root{}, err
-	}
-	// Held until the caller has discovered the skills (root.release), so a
-	// concurrent refresh of the same source cannot swap the tree mid-scan.
-	held := false
-	defer func() {
-		if !held {
-			unlock()
+	return locked(ctx, dest, func() (root, error) {
+		if fi, err := os.Stat(filepath.Join(dest, ".git")); err == nil && fi.IsDir() {
+			if err := runGit(ctx, o, "-C", dest, "pull", "--ff-only"); err == nil {
+				return r, nil
+			} else if ctx.Err() != nil {
+				return root{}, gitFailed(ctx, err, "failed to update skill repository %s", remote)
+			}
 		}
-	}()
-
-	if fi, err := os.Stat(filepath.Join(dest, ".git")); err == nil && fi.IsDir() {
-		if err := runGit(ctx, o, "-C", dest, "pull", "--ff-only"); err == nil {
-			held = true
-			r.release = unlock
-			return r, nil
-		} else if ctx.Err() != nil {
-			return root{}, gitFailed(ctx, err, "failed to update skill repository %s", remote)
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			return root{}, fsFailed("create the skills cache", err)
 		}
-	}
-
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return root{}, fsFailed("create the skills cache", err)
-	}
-	// Clone beside the destination and swap it in, so a failed clone keeps
-	// no half-written checkout.
-	tmp, err := os.MkdirTemp(cache, "."+filepath.Base(dest)+"-*")
-	if err != nil {
-		return root{}, fsFailed("create a temporary directory", err)
-	}
-	defer os.RemoveAll(tmp)
-	args := []string{"clone", "--depth", "1"}
-	if ref != "" {
-		args = append(args, "--branch", ref)
-	}
-	args = append(args, "--", remote, tmp)
-	if err := runGit(ctx, o, args...); err != nil {
-		return root{}, gitFailed(ctx, err, "failed to clone skill repository %s", remote)
-	}
-	if err := swapIn(tmp, dest); err != nil {
-		return root{}, err
-	}
-	held = true
-	r.release = unlock
-	return r, nil
+		err := refresh(dest, func(tmp string) error {
+			args := []string{"clone", "--depth", "1"}
+			if ref != "" {
+				args = append(args, "--branch", ref)
+			}
+			args = append(args, "--", remote, tmp)
+			if err := runGit(ctx, o, args...); err != nil {
+				return gitFailed(ctx, err, "failed to clone skill repository %s", remote)
+			}
+			return nil
+		})
+		if err != nil {
+			return root{}, err
+		}
+		return r, nil
+	})
 }
 
 // cacheKey is the 16-hex-digit cache directory name of a remote. The ref is

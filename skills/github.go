@@ -40,45 +40,21 @@ func fetchGitHub(ctx context.Context, src schema.SkillSource, o Options) (root, 
 	}
 	u := o.githubAPI() + "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(repo) + "/zipball/" + escapeRef(ref)
 	dest := filepath.Join(cache, owner+"-"+repo)
-
-	unlock, err := lock(ctx, dest)
-	if err != nil {
-		return root{}, err
-	}
-	// Held until the caller has discovered the skills (root.release), so a
-	// concurrent refresh of the same source cannot swap the tree mid-scan.
-	held := false
-	defer func() {
-		if !held {
-			unlock()
+	return locked(ctx, dest, func() (root, error) {
+		if err := os.MkdirAll(cache, 0o755); err != nil {
+			return root{}, fsFailed("create the skills cache", err)
 		}
-	}()
-
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return root{}, fsFailed("create the skills cache", err)
-	}
-	archive, err := download(ctx, o.httpClient(), u, cache)
-	if err != nil {
-		return root{}, err
-	}
-	defer os.Remove(archive.Name())
-	defer archive.Close()
-
-	// Extract beside the destination and swap it in, so a failed download
-	// never leaves a half-written tree where the last good one was.
-	tmp, err := os.MkdirTemp(cache, "."+owner+"-"+repo+"-*")
-	if err != nil {
-		return root{}, fsFailed("create a temporary directory", err)
-	}
-	defer os.RemoveAll(tmp)
-	if err := extractZip(archive, tmp, u); err != nil {
-		return root{}, err
-	}
-	if err := swapIn(tmp, dest); err != nil {
-		return root{}, err
-	}
-	held = true
-	return root{path: dest, name: repo, confine: true, release: unlock}, nil
+		archive, err := download(ctx, o.httpClient(), u, cache)
+		if err != nil {
+			return root{}, err
+		}
+		defer os.Remove(archive.Name())
+		defer archive.Close()
+		if err := refresh(dest, func(tmp string) error { return extractZip(archive, tmp, u) }); err != nil {
+			return root{}, err
+		}
+		return root{path: dest, name: repo, confine: true}, nil
+	})
 }
 
 // splitRepo parses "owner/repo".
