@@ -28,36 +28,40 @@ func itemOf(ev schema.Event) (schema.Item, bool) {
 	return d.Item, true
 }
 
-func permissionOf(ev schema.Event) *schema.PermissionEventData {
-	d, _ := ev.Data.(*schema.PermissionEventData)
-	if d == nil {
-		return &schema.PermissionEventData{}
+// dataOf returns ev's data as a *T, or a zero T when ev carries another
+// kind, so that a predicate can read the fields of any event.
+func dataOf[T any](ev schema.Event) *T {
+	if d, ok := any(ev.Data).(*T); ok && d != nil {
+		return d
 	}
-	return d
+	return new(T)
+}
+
+func permissionOf(ev schema.Event) *schema.PermissionEventData {
+	return dataOf[schema.PermissionEventData](ev)
 }
 
 func questionOf(ev schema.Event) *schema.QuestionEventData {
-	d, _ := ev.Data.(*schema.QuestionEventData)
-	if d == nil {
-		return &schema.QuestionEventData{}
-	}
-	return d
+	return dataOf[schema.QuestionEventData](ev)
 }
 
 func endedOf(ev schema.Event) *schema.SessionEndedData {
-	d, _ := ev.Data.(*schema.SessionEndedData)
-	if d == nil {
-		return &schema.SessionEndedData{}
-	}
-	return d
+	return dataOf[schema.SessionEndedData](ev)
 }
 
 func errorOf(ev schema.Event) *schema.ErrorData {
-	d, _ := ev.Data.(*schema.ErrorData)
-	if d == nil {
-		return &schema.ErrorData{}
+	return dataOf[schema.ErrorData](ev)
+}
+
+// ofType returns the events of evs of type t.
+func ofType(evs []schema.Event, t schema.EventType) []schema.Event {
+	var out []schema.Event
+	for _, ev := range evs {
+		if ev.Type == t {
+			out = append(out, ev)
+		}
 	}
-	return d
+	return out
 }
 
 // completedItems returns the items of item.completed events in evs that
@@ -114,11 +118,12 @@ func toolOutputs(evs []schema.Event) string {
 	return b.String()
 }
 
-// deltasOf returns the item.delta texts of item itemID in evs.
-func deltasOf(evs []schema.Event, itemID string) []string {
+// deltasOf returns the item.delta texts of item itemID in evs; with live,
+// only those the agent streamed (not the session's synthetic ones).
+func deltasOf(evs []schema.Event, itemID string, live bool) []string {
 	var out []string
 	for _, ev := range evs {
-		if d, ok := ev.Data.(*schema.ItemDeltaData); ok && ev.Type == schema.EventItemDelta && d.ItemID == itemID {
+		if d, ok := ev.Data.(*schema.ItemDeltaData); ok && ev.Type == schema.EventItemDelta && d.ItemID == itemID && !(live && ev.Synthetic) {
 			out = append(out, d.Delta)
 		}
 	}

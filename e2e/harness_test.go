@@ -495,11 +495,7 @@ func brief(ev schema.Event) string {
 		s += " (synthetic)"
 	}
 	b, _ := json.Marshal(ev.Data)
-	d := string(b)
-	if len(d) > 300 {
-		d = d[:300] + "…"
-	}
-	return s + " " + d
+	return s + " " + trunc(string(b), 300)
 }
 
 // agentBin is the agent's executable name in an install dir (the install

@@ -134,16 +134,15 @@ func (r *Run) offersDeferred(tool string) {
 		r.T.Errorf("the first model request neither offers nor lists %s; tools %q", tool, first.Tools())
 	}
 	loaded := r.StepRequest(1)
-	for _, spec := range loaded.ToolSpecs() {
-		if spec.Name == tool {
-			props, _ := spec.Schema["properties"].(map[string]any)
-			if _, ok := props["text"]; !ok {
-				r.T.Errorf("%s is offered without the stub's input schema: %v", tool, spec.Schema)
-			}
-			return
-		}
+	spec, ok := loaded.Tool(tool)
+	if !ok {
+		r.T.Errorf("after ToolSearch the model request does not offer %s; tools %q", tool, loaded.Tools())
+		return
 	}
-	r.T.Errorf("after ToolSearch the model request does not offer %s; tools %q", tool, loaded.Tools())
+	props, _ := spec.Schema["properties"].(map[string]any)
+	if _, ok := props["text"]; !ok {
+		r.T.Errorf("%s is offered without the stub's input schema: %v", tool, spec.Schema)
+	}
 }
 
 // --- a local (stdio) MCP server
@@ -292,11 +291,10 @@ func runClaudeMCPRemote(r *Run) {
 		r.T.Errorf("the remote echo's result is %q (%s), want %q completed", out.Output, res.Status, want)
 	}
 	r.checkMCPServer("web")
-	calls := stub.Calls()
-	if len(stub.ToolCalls()) != 1 {
-		r.T.Errorf("the remote stub got %d tool calls, want 1", len(stub.ToolCalls()))
+	if n := len(stub.ToolCalls()); n != 1 {
+		r.T.Errorf("the remote stub got %d tool calls, want 1", n)
 	}
-	for _, c := range calls {
+	for _, c := range stub.Calls() {
 		if got := c.Header.Get("Authorization"); got != "Bearer "+mcpToken {
 			r.T.Errorf("%s reached the stub with Authorization %q, want the bearer token from E2E_MCP_TOKEN", c.Method, got)
 		}
@@ -357,7 +355,7 @@ func runClaudeSkills(r *Run) {
 	} else if strings.Contains(sys, "e2e-unwanted") {
 		r.T.Errorf("the model request lists the filtered-out skill e2e-unwanted")
 	}
-	if spec, ok := toolSpec(first, "Skill"); !ok {
+	if spec, ok := first.Tool("Skill"); !ok {
 		r.T.Errorf("the model request does not offer the Skill tool: %q", first.Tools())
 	} else {
 		r.T.Logf("Skill tool schema: %v", spec.Schema)
@@ -381,13 +379,4 @@ func runClaudeSkills(r *Run) {
 	if !containsAll(skills, "e2e-greeter") || containsAll(skills, "e2e-unwanted") {
 		r.T.Errorf("the session's agentMetadata skills %q should hold e2e-greeter only of the source's two", skills)
 	}
-}
-
-func toolSpec(q fakellm.Request, name string) (fakellm.ToolSpec, bool) {
-	for _, s := range q.ToolSpecs() {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return fakellm.ToolSpec{}, false
 }

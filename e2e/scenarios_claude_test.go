@@ -30,9 +30,8 @@ func (r *Run) claudeProc() proc {
 	return procs[0]
 }
 
-// nativeID returns the session's native (Claude) session id, which the
-// server learned from the CLI.
-func (r *Run) nativeID() string {
+// sessionInfo returns what the server says of the row's session.
+func (r *Run) sessionInfo() schema.SessionInfo {
 	r.T.Helper()
 	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
 	defer cancel()
@@ -40,6 +39,14 @@ func (r *Run) nativeID() string {
 	if err != nil {
 		r.T.Fatalf("get session: %v", err)
 	}
+	return info
+}
+
+// nativeID returns the session's native (Claude) session id, which the
+// server learned from the CLI.
+func (r *Run) nativeID() string {
+	r.T.Helper()
+	info := r.sessionInfo()
 	if info.NativeSessionID == nil || *info.NativeSessionID == "" {
 		r.T.Fatalf("the session has no native session id yet")
 	}
@@ -56,16 +63,6 @@ func turnMeta(evs []schema.Event) map[string]any {
 		}
 	}
 	return m
-}
-
-func ofType(evs []schema.Event, t schema.EventType) []schema.Event {
-	var out []schema.Event
-	for _, ev := range evs {
-		if ev.Type == t {
-			out = append(out, ev)
-		}
-	}
-	return out
 }
 
 // --- thinking
@@ -98,9 +95,7 @@ func runClaudeThinking(r *Run) {
 	if got, _ := r.fileContent("think.txt"); got != "thought through\n" {
 		r.T.Errorf("think.txt is %q", got)
 	}
-	mark = r.Mark()
-	r.Send("Anything else?")
-	evs = r.turnEnded(mark)
+	evs = r.turn("Anything else?")
 	r.checkReasoning(evs, thoughtTwo)
 	if !strings.Contains(assistantText(evs), "Nothing else to do.") {
 		r.T.Errorf("second turn said %q", assistantText(evs))
@@ -141,13 +136,7 @@ func (r *Run) checkReasoning(evs []schema.Event, thought string) {
 	if it.Text() != "" {
 		r.T.Errorf("the reasoning item also holds text %q (text belongs to the message)", it.Text())
 	}
-	var live []string
-	for _, ev := range evs {
-		if d, ok := ev.Data.(*schema.ItemDeltaData); ok && d.ItemID == it.ItemID && !ev.Synthetic {
-			live = append(live, d.Delta)
-		}
-	}
-	if strings.Join(live, "") != thought {
+	if live := deltasOf(evs, it.ItemID, true); strings.Join(live, "") != thought {
 		r.T.Errorf("the reasoning item's live deltas %q do not add up to %q", live, thought)
 	}
 	if it.ParentID == nil {
@@ -191,10 +180,7 @@ func runClaudeOneProcess(r *Run) {
 		r.T.Errorf("%d turn.ended events, want 3", n)
 	}
 	// What the CLI said about itself at init is kept on the session.
-	info, err := r.C.Session(r.ctx, r.SessionID)
-	if err != nil {
-		r.T.Fatal(err)
-	}
+	info := r.sessionInfo()
 	var md struct {
 		Model string   `json:"model"`
 		Tools []string `json:"tools"`
@@ -212,25 +198,17 @@ func runClaudeOneProcess(r *Run) {
 // carries turn 1.
 func runClaudeResume(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Remember the code word PAPAYA.")
-	r.turnEnded(mark)
+	r.turn("Remember the code word PAPAYA.")
 	native := r.nativeID()
 	victim := r.claudeProc()
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {
 		r.T.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for alive(victim.PID) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if alive(victim.PID) {
+	if !gone(victim.PID, time.Now().Add(10*time.Second)) {
 		r.T.Fatalf("%s survived SIGKILL", victim)
 	}
 	time.Sleep(300 * time.Millisecond) // let the adapter see the exit
-	mark = r.Mark()
-	r.Send("What was the code word?")
-	evs := r.turnEnded(mark)
+	evs := r.turn("What was the code word?")
 	for _, ev := range evs {
 		switch ev.Type {
 		case schema.EventError, schema.EventSessionEnded:
@@ -253,16 +231,8 @@ func runClaudeResume(r *Run) {
 			break
 		}
 	}
-	req := r.StepRequest(1)
-	var sawUser, sawReply bool
-	for _, m := range req.Messages() {
-		sawUser = sawUser || (m.Role == "user" && strings.Contains(m.Text, "Remember the code word PAPAYA."))
-		sawReply = sawReply || (m.Role == "assistant" && strings.Contains(m.Text, "Noted: the code word is PAPAYA."))
-	}
-	if !sawUser || !sawReply {
-		b, _ := json.Marshal(req.Messages())
-		r.T.Errorf("the resumed turn's model request lacks turn 1 (user %v, reply %v): %s", sawUser, sawReply, b)
-	}
+	r.checkHistory(r.StepRequest(1), "Remember the code word PAPAYA.", "Noted: the code word is PAPAYA.",
+		"the resumed turn's model request lacks turn 1")
 }
 
 // --- attachments
@@ -390,18 +360,16 @@ func blocksBrief(blocks []map[string]any) string {
 	var out []string
 	for _, b := range blocks {
 		j, _ := json.Marshal(b)
-		s := string(j)
-		if len(s) > 200 {
-			s = s[:200] + "…"
-		}
-		out = append(out, s)
+		out = append(out, trunc(string(j), 200))
 	}
 	return strings.Join(out, "\n  ")
 }
 
 // --- models
 
-func runClaudeModels(r *Run) {
+// models returns the server's model list for claude, and its ids.
+func (r *Run) models() (schema.AgentModelsResponse, []string) {
+	r.T.Helper()
 	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
 	defer cancel()
 	ml, err := r.C.AgentModels(ctx, "claude")
@@ -412,6 +380,11 @@ func runClaudeModels(r *Run) {
 	for _, m := range ml.Models {
 		ids = append(ids, m.ID)
 	}
+	return ml, ids
+}
+
+func runClaudeModels(r *Run) {
+	ml, ids := r.models()
 	for _, want := range fakellm.DefaultModels {
 		if !containsAll(ids, want) {
 			r.T.Errorf("models %q lack the endpoint's %q", ids, want)
@@ -435,16 +408,7 @@ func runClaudeModels(r *Run) {
 }
 
 func runClaudeModelsFallback(r *Run) {
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	ml, err := r.C.AgentModels(ctx, "claude")
-	if err != nil {
-		r.T.Fatalf("models: %v", err)
-	}
-	var ids []string
-	for _, m := range ml.Models {
-		ids = append(ids, m.ID)
-	}
+	ml, ids := r.models()
 	if strings.Join(ids, ",") != "default,sonnet,opus,haiku" {
 		r.T.Errorf("models %q, want the reference's fallback default,sonnet,opus,haiku", ids)
 	}
@@ -460,22 +424,29 @@ func runClaudeModelsFallback(r *Run) {
 
 // --- permission modes
 
-func runClaudeAcceptEdits(r *Run) {
+// unaskedTurn creates the session, checks that claude runs with flag (the
+// permission mode's), and runs a turn with text that must not ask for any
+// permission; it returns the turn's events.
+func (r *Run) unaskedTurn(mode, flag, text string) []schema.Event {
+	r.T.Helper()
 	r.CreateSession()
-	if p := r.claudeProc(); !strings.Contains(p.Cmd, "--permission-mode acceptEdits") {
-		r.T.Errorf("claude does not run in acceptEdits mode: %s", p.Cmd)
+	if p := r.claudeProc(); !strings.Contains(p.Cmd, flag) {
+		r.T.Errorf("claude does not run in %s mode: %s", mode, p.Cmd)
 	}
-	mark := r.Mark()
-	r.Send("Write accepted.txt.")
-	evs := r.turnEnded(mark)
+	evs := r.turn(text)
 	if n := len(ofType(evs, schema.EventPermissionRequested)); n != 0 {
-		r.T.Errorf("acceptEdits asked %d permissions for a Write", n)
+		r.T.Errorf("%s asked %d permissions for %q", mode, n, text)
 	}
+	return evs
+}
+
+func runClaudeAcceptEdits(r *Run) {
+	r.unaskedTurn("acceptEdits", "--permission-mode acceptEdits", "Write accepted.txt.")
 	if got, _ := r.fileContent("accepted.txt"); got != "accept-edits e2e\n" {
 		r.T.Errorf("accepted.txt is %q", got)
 	}
 	// A command that is not a file edit still asks.
-	mark = r.Mark()
+	mark := r.Mark()
 	r.Send("Now run the script.")
 	p := permissionOf(r.Next("permission.requested for a non-edit command", isType(schema.EventPermissionRequested)))
 	r.replyPermission(p.PermissionID, schema.ReplyReject)
@@ -483,16 +454,7 @@ func runClaudeAcceptEdits(r *Run) {
 }
 
 func runClaudeBypass(r *Run) {
-	r.CreateSession()
-	if p := r.claudeProc(); !strings.Contains(p.Cmd, "--dangerously-skip-permissions") {
-		r.T.Errorf("claude does not run in bypass mode: %s", p.Cmd)
-	}
-	mark := r.Mark()
-	r.Send("Write and run.")
-	evs := r.turnEnded(mark)
-	if n := len(ofType(evs, schema.EventPermissionRequested)); n != 0 {
-		r.T.Errorf("bypass asked %d permissions", n)
-	}
+	evs := r.unaskedTurn("bypass", "--dangerously-skip-permissions", "Write and run.")
 	if got, _ := r.fileContent("bypass.txt"); got != "bypass e2e\n" {
 		r.T.Errorf("bypass.txt is %q", got)
 	}
@@ -516,13 +478,8 @@ func runClaudeInterrupt(r *Run) {
 	mark := r.Mark()
 	r.Send("Tell me a long story.")
 	r.Next("the first streamed delta", func(ev schema.Event) bool { return ev.Type == schema.EventItemDelta && !ev.Synthetic })
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
 	t0 := time.Now()
-	err := r.C.Interrupt(ctx, r.SessionID)
-	cancel()
-	if err != nil {
-		r.T.Fatalf("interrupt: %v", err)
-	}
+	r.interrupt()
 	evs := r.turnEnded(mark)
 	took := time.Since(t0)
 	if m := turnMeta(evs); m["interrupted"] != true {
@@ -539,9 +496,7 @@ func runClaudeInterrupt(r *Run) {
 		r.T.Errorf("the cut-off message did not complete as failed: %s", r.dumpFrom(mark))
 	}
 	r.T.Logf("the interrupted turn ended %v after the interrupt request", took.Round(time.Millisecond))
-	mark = r.Mark()
-	r.Send("Are you still there?")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Still here.") {
+	if got := assistantText(r.turn("Are you still there?")); !strings.Contains(got, "Still here.") {
 		r.T.Errorf("the turn after the interrupt said %q", got)
 	}
 	// An interrupt while a permission is asked: the turn ends, the request
@@ -549,12 +504,7 @@ func runClaudeInterrupt(r *Run) {
 	mark = r.Mark()
 	r.Send("Touch the file.")
 	p := permissionOf(r.Next("permission.requested", isType(schema.EventPermissionRequested)))
-	ctx, cancel = context.WithTimeout(r.ctx, waitTimeout)
-	err = r.C.Interrupt(ctx, r.SessionID)
-	cancel()
-	if err != nil {
-		r.T.Fatalf("interrupt: %v", err)
-	}
+	r.interrupt()
 	evs = r.turnEnded(mark)
 	var resolved []schema.Event
 	for _, ev := range evs {
@@ -572,7 +522,7 @@ func runClaudeInterrupt(r *Run) {
 		// so, rather than leaving it to the session's end-of-turn sweep.
 		r.T.Errorf("the withdrawn permission was resolved by the session, not the adapter: %s", brief(resolved[0]))
 	}
-	ctx, cancel = context.WithTimeout(r.ctx, waitTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
 	if err := r.C.ReplyPermission(ctx, r.SessionID, p.PermissionID, schema.ReplyOnce); err == nil {
 		r.T.Errorf("a permission of an interrupted turn could still be approved")
 	}
@@ -581,15 +531,23 @@ func runClaudeInterrupt(r *Run) {
 	if _, ok := r.fileContent("interrupted.txt"); ok {
 		r.T.Errorf("the command of the interrupted turn ran")
 	}
-	mark = r.Mark()
-	r.Send("Still with me?")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Yes.") {
+	if got := assistantText(r.turn("Still with me?")); !strings.Contains(got, "Yes.") {
 		r.T.Errorf("the turn after the second interrupt said %q", got)
 	}
 	// The CLI stopped both turns on the control protocol's interrupt; the
 	// adapter did not have to kill it.
 	if p := r.claudeProc(); p.PID != before.PID {
 		r.T.Errorf("the interrupt cost the process: %s before, %s after", before, p)
+	}
+}
+
+// interrupt asks the server to interrupt the session's turn.
+func (r *Run) interrupt() {
+	r.T.Helper()
+	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
+	defer cancel()
+	if err := r.C.Interrupt(ctx, r.SessionID); err != nil {
+		r.T.Fatalf("interrupt: %v", err)
 	}
 }
 
@@ -730,9 +688,7 @@ func (r *Run) checkSubagentItems(evs []schema.Event, call schema.Item) {
 // the Agent call's result carries the sub-agent's report.
 func runClaudeSubagent(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Delegate the check to a sub-agent.")
-	evs := r.turnEnded(mark)
+	evs := r.turn("Delegate the check to a sub-agent.")
 	call := r.subagentCall(evs)
 	r.checkSubagentItems(evs, call)
 	var report string
@@ -799,20 +755,11 @@ func runClaudeSubagentBackground(r *Run) {
 			r.T.Errorf("item %s is still open after the CLI's turn", id)
 		}
 	}
-	mark = r.Mark()
-	r.Send("Anything else?")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Nothing else.") {
+	if got := assistantText(r.turn("Anything else?")); !strings.Contains(got, "Nothing else.") {
 		r.T.Errorf("the turn after the background agent said %q", got)
 	}
-	var started, ended int
-	for _, ev := range r.Events() {
-		switch ev.Type {
-		case schema.EventTurnStarted:
-			started++
-		case schema.EventTurnEnded:
-			ended++
-		}
-	}
+	all := r.Events()
+	started, ended := len(ofType(all, schema.EventTurnStarted)), len(ofType(all, schema.EventTurnEnded))
 	if started != 3 || ended != 3 {
 		r.T.Errorf("%d turn.started and %d turn.ended, want 3 of each (two sent, one the CLI's own):\n%s", started, ended, r.dumpFrom(0))
 	}
@@ -908,9 +855,7 @@ func runClaudeAPIErrors(r *Run) {
 			r.T.Errorf("%s: error code %q, want %q: %s", tc.prompt, schema.Deref(e.Code), tc.code, brief(errs[0]))
 		}
 	}
-	mark := r.Mark()
-	r.Send("Are you fine now?")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Fine again.") {
+	if got := assistantText(r.turn("Are you fine now?")); !strings.Contains(got, "Fine again.") {
 		r.T.Errorf("the turn after the errors said %q", got)
 	}
 }

@@ -88,6 +88,39 @@ func (r *Run) turnEnded(mark int) []schema.Event {
 	return r.Since(mark)
 }
 
+// turn sends text and returns the events of the turn it starts, once that
+// turn has ended.
+func (r *Run) turn(text string) []schema.Event {
+	r.T.Helper()
+	mark := r.Mark()
+	r.Send(text)
+	return r.turnEnded(mark)
+}
+
+// checkHistory fails the row unless the model request req carries an
+// earlier turn: the user's text and the model's reply.
+func (r *Run) checkHistory(req fakellm.Request, user, reply, what string) {
+	r.T.Helper()
+	var sawUser, sawReply bool
+	for _, m := range req.Messages() {
+		sawUser = sawUser || (m.Role == "user" && strings.Contains(m.Text, user))
+		sawReply = sawReply || (m.Role == "assistant" && strings.Contains(m.Text, reply))
+	}
+	if !sawUser || !sawReply {
+		b, _ := json.Marshal(req.Messages())
+		r.T.Errorf("%s (user %v, reply %v): %s", what, sawUser, sawReply, b)
+	}
+}
+
+// gone waits until pid has exited or the deadline has passed, and reports
+// whether it has exited.
+func gone(pid int, deadline time.Time) bool {
+	for alive(pid) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return !alive(pid)
+}
+
 // StepRequest waits for the model request that consumed script step n.
 func (r *Run) StepRequest(n int) fakellm.Request {
 	r.T.Helper()
@@ -165,9 +198,7 @@ func resolvedQuestion(id string) func(schema.Event) bool {
 func runText(r *Run) {
 	const want = "Hello from the e2e fake model."
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Say hello.")
-	evs := r.turnEnded(mark)
+	evs := r.turn("Say hello.")
 	var msg *schema.Item
 	for _, it := range completedItems(evs, schema.KindMessage, schema.RoleAssistant) {
 		if strings.Contains(it.Text(), want) {
@@ -177,25 +208,17 @@ func runText(r *Run) {
 	if msg == nil {
 		r.T.Fatalf("no completed assistant message with %q; got %q", want, assistantText(evs))
 	}
-	var live []string
-	for _, ev := range evs {
-		if d, ok := ev.Data.(*schema.ItemDeltaData); ok && d.ItemID == msg.ItemID && !ev.Synthetic {
-			live = append(live, d.Delta)
-		}
-	}
-	if len(live) < 2 {
+	if live := deltasOf(evs, msg.ItemID, true); len(live) < 2 {
 		r.T.Errorf("want the reply streamed as several item.delta events (the model sent 3 chunks), got %d: %q", len(live), live)
 	}
-	if got := strings.Join(deltasOf(evs, msg.ItemID), ""); got != msg.Text() {
+	if got := strings.Join(deltasOf(evs, msg.ItemID, false), ""); got != msg.Text() {
 		r.T.Errorf("deltas join to %q, the completed message says %q", got, msg.Text())
 	}
 }
 
 func runTool(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Run the command.")
-	evs := r.turnEnded(mark)
+	evs := r.turn("Run the command.")
 	if len(parts(evs, schema.PartToolCall)) == 0 {
 		r.T.Errorf("no tool_call part in the turn")
 	}
@@ -258,9 +281,7 @@ func runPermissionDeny(r *Run) {
 
 func runPermissionAlways(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
 	r.Send("Append to always.txt twice.")
-	_ = mark
 	first := permissionOf(r.Next("permission.requested", isType(schema.EventPermissionRequested)))
 	r.replyPermission(first.PermissionID, schema.ReplyAlways)
 	if st := permissionOf(r.Next("permission.resolved", resolvedPermission(first.PermissionID))).Status; st != schema.PermissionAcceptForSession {
@@ -421,9 +442,7 @@ func pickOption(opts []string, re *regexp.Regexp) string {
 
 func runFileEdit(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Write notes.txt, then edit it.")
-	evs := r.turnEnded(mark)
+	evs := r.turn("Write notes.txt, then edit it.")
 	if got, _ := r.fileContent("notes.txt"); got != "goodbye e2e\n" {
 		r.T.Errorf("notes.txt is %q, want %q", got, "goodbye e2e\n")
 	}
@@ -457,33 +476,19 @@ func runAgentError(r *Run) {
 	}
 	r.turnEnded(mark)
 	// The session survives a failed turn.
-	mark = r.Mark()
-	r.Send("Try again.")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "Recovered after the error.") {
+	if got := assistantText(r.turn("Try again.")); !strings.Contains(got, "Recovered after the error.") {
 		r.T.Errorf("the turn after the error said %q", got)
 	}
 }
 
 func runMultiTurn(r *Run) {
 	r.CreateSession()
-	mark := r.Mark()
-	r.Send("Remember the code word PAPAYA.")
-	r.turnEnded(mark)
-	mark = r.Mark()
-	r.Send("What was the code word?")
-	if got := assistantText(r.turnEnded(mark)); !strings.Contains(got, "The code word was PAPAYA.") {
+	r.turn("Remember the code word PAPAYA.")
+	if got := assistantText(r.turn("What was the code word?")); !strings.Contains(got, "The code word was PAPAYA.") {
 		r.T.Errorf("second turn said %q", got)
 	}
-	req := r.StepRequest(1)
-	var sawUser, sawReply bool
-	for _, m := range req.Messages() {
-		sawUser = sawUser || (m.Role == "user" && strings.Contains(m.Text, "Remember the code word PAPAYA."))
-		sawReply = sawReply || (m.Role == "assistant" && strings.Contains(m.Text, "Noted: the code word is PAPAYA."))
-	}
-	if !sawUser || !sawReply {
-		b, _ := json.Marshal(req.Messages())
-		r.T.Errorf("the second turn's model request lacks the first turn (user %v, reply %v): %s", sawUser, sawReply, b)
-	}
+	r.checkHistory(r.StepRequest(1), "Remember the code word PAPAYA.", "Noted: the code word is PAPAYA.",
+		"the second turn's model request lacks the first turn")
 }
 
 // midTurn sends a message whose model reply never comes, and returns the
@@ -513,10 +518,7 @@ func runTerminate(r *Run) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, p := range procs {
-		for alive(p.PID) && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		if alive(p.PID) {
+		if !gone(p.PID, deadline) {
 			r.T.Errorf("%s still runs 10s after terminate", p)
 		}
 	}
