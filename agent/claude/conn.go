@@ -47,7 +47,6 @@ type conn struct {
 // proc is one claude process.
 type proc struct {
 	p       *process.Proc
-	gen     int
 	initID  string
 	ready   chan struct{} // the CLI answered initialize
 	readyMu sync.Once
@@ -150,10 +149,8 @@ func (c *conn) start() (*proc, error) {
 	if err != nil {
 		return nil, agent.Errorf(agent.ErrProcessExited, "start claude: %v", err)
 	}
+	p := &proc{p: pr, initID: c.nextID("init"), ready: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
-	p := &proc{p: pr, ready: make(chan struct{}), done: make(chan struct{})}
-	p.initID = fmt.Sprintf("sa_init_%d", c.requests+1)
-	c.requests++
 	c.cur = p
 	c.mu.Unlock()
 	go c.read(p)
@@ -300,24 +297,21 @@ func (c *conn) exited(p *proc) {
 	}
 	pending, closed, killed := c.pending, c.closed, p.killed
 	c.mu.Unlock()
-	for _, d := range c.conv.Flush() {
-		if !closed {
-			c.sink.Emit(d)
-		}
+	flushed := c.conv.Flush() // forgets the process's open items in any case
+	if closed {
+		return
 	}
-	if closed || pending == 0 {
+	for _, d := range flushed {
+		c.sink.Emit(d)
+	}
+	if pending == 0 {
+		return
+	}
+	if killed { // an interrupt that had to kill
+		c.endTurns(pending, `{"interrupted":true}`, true)
 		return
 	}
 	code := p.p.ExitCode()
-	if killed { // an interrupt that had to kill
-		for range pending {
-			d := agent.TurnEnded(nil)
-			d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(`{"interrupted":true}`)
-			c.sink.Emit(d)
-			c.turnEnded(true)
-		}
-		return
-	}
 	stderr := p.p.Stderr()
 	msg := fmt.Sprintf("claude exited with status %d during a turn", code)
 	info := map[string]any{"exitCode": code, "stderr": stderr}
@@ -329,12 +323,7 @@ func (c *conn) exited(p *proc) {
 	}
 	details, _ := json.Marshal(info)
 	c.sink.Emit(agent.ErrorEvent(msg, "process_exit", details, nil))
-	for range pending {
-		d := agent.TurnEnded(nil)
-		d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(`{"isError":true}`)
-		c.sink.Emit(d)
-		c.turnEnded(false)
-	}
+	c.endTurns(pending, `{"isError":true}`, false)
 	c.mu.Lock()
 	c.crashes++
 	crashes := c.crashes
@@ -348,6 +337,16 @@ func (c *conn) exited(p *proc) {
 			ended.Stderr = &stderr
 		}
 		c.sink.Emit(agent.SessionEnded(ended))
+	}
+}
+
+// endTurns ends n turns a gone process left running, with metadata meta.
+func (c *conn) endTurns(n int, meta string, ok bool) {
+	for range n {
+		d := agent.TurnEnded(nil)
+		d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(meta)
+		c.sink.Emit(d)
+		c.turnEnded(ok)
 	}
 }
 
