@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -59,18 +60,13 @@ type Run struct {
 	cursor  int // Next searches from here
 }
 
-var runSeq struct {
-	sync.Mutex
-	n int
-}
+// runSeq numbers the runs of this process.
+var runSeq atomic.Int64
 
 // newRun prepares a row: fakellm, directories, the agent's config, and a
 // server started with the agent's environment.
 func newRun(t testing.TB, a *Agent, sc *Scenario) *Run {
-	runSeq.Lock()
-	runSeq.n++
-	id := fmt.Sprintf("%d-%d", os.Getpid(), runSeq.n)
-	runSeq.Unlock()
+	id := fmt.Sprintf("%d-%d", os.Getpid(), runSeq.Add(1))
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Run{T: t, Agent: a, Scenario: sc, ID: id, ctx: ctx, changed: make(chan struct{}), InstallDir: installDir(a.Name)}
 	if sc != nil {
