@@ -53,7 +53,7 @@ Nothing is downloaded when the agent is already installed or on PATH, unless
 			} else if !slices.Contains(install.Agents(), args[0]) && args[0] != "mock" {
 				return fmt.Errorf("unknown agent %q (valid: %s, all)", args[0], strings.Join(install.Agents(), ", "))
 			}
-			m := install.New(install.Config{})
+			m := installer()
 			stderr := cmd.ErrOrStderr()
 			var failed []string
 			for _, a := range agents {
