@@ -37,7 +37,6 @@ type systemInit struct {
 	OutputStyle       string          `json:"output_style"`
 	Agents            json.RawMessage `json:"agents"`
 	Skills            json.RawMessage `json:"skills"`
-	SlashCommands     json.RawMessage `json:"slash_commands"`
 }
 
 // systemAPIRetry is {"type":"system","subtype":"api_retry"}: an API call
@@ -53,9 +52,8 @@ type systemAPIRetry struct {
 // systemCompactBoundary is {"type":"system","subtype":"compact_boundary"}.
 type systemCompactBoundary struct {
 	CompactMetadata struct {
-		Trigger    string `json:"trigger"`
-		PreTokens  *int   `json:"pre_tokens"`
-		PostTokens *int   `json:"post_tokens"`
+		Trigger   string `json:"trigger"`
+		PreTokens *int   `json:"pre_tokens"`
 	} `json:"compact_metadata"`
 }
 
@@ -68,12 +66,9 @@ type systemInformational struct {
 
 // apiMessage is an Anthropic Messages API message as the CLI wraps it.
 type apiMessage struct {
-	ID         string          `json:"id"`
-	Model      string          `json:"model"`
-	Role       string          `json:"role"`
-	Content    json.RawMessage `json:"content"`
-	StopReason *string         `json:"stop_reason"`
-	Usage      json.RawMessage `json:"usage"`
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Content json.RawMessage `json:"content"`
 }
 
 // contentBlock is one block of a message's content (any block type).
@@ -81,14 +76,12 @@ type contentBlock struct {
 	Type      string          `json:"type"`
 	Text      string          `json:"text"`
 	Thinking  string          `json:"thinking"`
-	Signature string          `json:"signature"`
 	ID        string          `json:"id"`
 	Name      string          `json:"name"`
 	Input     json.RawMessage `json:"input"`
 	ToolUseID string          `json:"tool_use_id"`
 	Content   json.RawMessage `json:"content"`
 	IsError   bool            `json:"is_error"`
-	Source    json.RawMessage `json:"source"`
 }
 
 // assistantLine is {"type":"assistant"}. The CLI prints one such line per
@@ -108,13 +101,10 @@ type assistantLine struct {
 // prompts.
 type userLine struct {
 	Message struct {
-		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"message"`
 	ParentToolUseID *string         `json:"parent_tool_use_id"`
 	ToolUseResult   json.RawMessage `json:"tool_use_result"`
-	IsSynthetic     bool            `json:"isSynthetic"`
-	IsReplay        bool            `json:"isReplay"`
 }
 
 // streamEventLine is {"type":"stream_event"}: one raw Messages API SSE
@@ -147,7 +137,6 @@ type streamDelta struct {
 	Text        string `json:"text"`
 	Thinking    string `json:"thinking"`
 	PartialJSON string `json:"partial_json"`
-	Signature   string `json:"signature"`
 }
 
 // resultLine is {"type":"result"}: the end of a turn. subtype is success or
@@ -178,17 +167,15 @@ type controlRequestLine struct {
 // canUseTool is the request of a can_use_tool control request: the CLI asks
 // whether a tool call may run (--permission-prompt-tool stdio).
 type canUseTool struct {
-	Subtype                 string          `json:"subtype"`
-	ToolName                string          `json:"tool_name"`
-	DisplayName             string          `json:"display_name"`
-	Input                   json.RawMessage `json:"input"`
-	Description             string          `json:"description"`
-	PermissionSuggestions   json.RawMessage `json:"permission_suggestions"`
-	BlockedPath             *string         `json:"blocked_path"`
-	ToolUseID               string          `json:"tool_use_id"`
-	DecisionReason          json.RawMessage `json:"decision_reason"`
-	RequiresUserInteraction bool            `json:"requires_user_interaction"`
-	AgentID                 string          `json:"agent_id"`
+	Subtype               string          `json:"subtype"`
+	ToolName              string          `json:"tool_name"`
+	DisplayName           string          `json:"display_name"`
+	Input                 json.RawMessage `json:"input"`
+	Description           string          `json:"description"`
+	PermissionSuggestions json.RawMessage `json:"permission_suggestions"`
+	BlockedPath           *string         `json:"blocked_path"`
+	ToolUseID             string          `json:"tool_use_id"`
+	DecisionReason        json.RawMessage `json:"decision_reason"`
 }
 
 // controlResponseLine is {"type":"control_response"}: the CLI's answer to
