@@ -128,24 +128,21 @@ type Error struct {
 	Err    error  // the underlying error, if any
 }
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("install ")
-	b.WriteString(e.Agent)
-	b.WriteString(": ")
-	b.WriteString(e.Reason)
-	if e.URL != "" && !strings.Contains(e.Reason, e.URL) {
-		b.WriteString(" (url: ")
-		b.WriteString(e.URL)
-		b.WriteString(")")
+func (e *Error) Error() string { return "install " + e.Agent + ": " + e.detail() }
+
+// detail is the message without the "install <agent>: " prefix: Reason,
+// then the URL and the underlying error unless Reason already says them.
+func (e *Error) detail() string {
+	s := e.Reason
+	if e.URL != "" && !strings.Contains(s, e.URL) {
+		s += " (url: " + e.URL + ")"
 	}
 	// A wrapped *Error (auto mode) is already summed up in Reason.
 	var inner *Error
-	if e.Err != nil && !strings.Contains(e.Reason, e.Err.Error()) && !errors.As(e.Err, &inner) {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+	if e.Err != nil && !strings.Contains(s, e.Err.Error()) && !errors.As(e.Err, &inner) {
+		s += ": " + e.Err.Error()
 	}
-	return b.String()
+	return s
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -415,14 +412,7 @@ func (ins *installer) auto(ctx context.Context) (Result, error) {
 func reasonOf(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
-		s := e.Reason
-		if e.URL != "" {
-			s += " (url: " + e.URL + ")"
-		}
-		if e.Err != nil && !strings.Contains(s, e.Err.Error()) {
-			s += ": " + e.Err.Error()
-		}
-		return s
+		return e.detail()
 	}
 	return err.Error()
 }

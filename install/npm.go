@@ -210,7 +210,7 @@ func (ins *installer) fromNPM(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, n.metaError(ins.m.docURL(ins.spec.npm), err)
 	}
-	man, err := n.chooseVersion(ctx, doc)
+	man, err := n.chooseVersion(ctx, doc, ins.opts.Version)
 	if err != nil {
 		return Result{}, err
 	}
@@ -262,12 +262,9 @@ func (ins *installer) fromNPM(ctx context.Context) (Result, error) {
 	if len(failures) == 0 && ins.opts.Version != "" {
 		// Pinned to a version whose platform package is missing: say which
 		// version would work.
-		saved := ins.opts.Version
-		ins.opts.Version = ""
-		if ok, err := n.chooseVersion(ctx, doc); err == nil && ok.Version != man.Version && len(n.platformDeps(ok)) > 0 {
+		if ok, err := n.chooseVersion(ctx, doc, ""); err == nil && ok.Version != man.Version && len(n.platformDeps(ok)) > 0 {
 			reason += "; the newest version with a " + p.String() + " build is " + ok.Version
 		}
-		ins.opts.Version = saved
 	}
 	return Result{}, ins.errorf(doc.url, nil, "%s", reason)
 }
@@ -306,16 +303,16 @@ func (n *npmRun) metaError(url string, err error) *Error {
 	return n.ins.errorf(url, err, "registry lookup failed: %s", err.Error())
 }
 
-// chooseVersion picks the version to install. A pinned version is taken
-// as is. Otherwise it is dist-tags.latest, unless that version's platform
+// chooseVersion picks the version to install. A pinned version (want) is
+// taken as is. Otherwise it is dist-tags.latest, unless that version's platform
 // package for this machine was never published (Amp regularly tags a
 // version whose native packages are missing): then the newest older
 // version whose platform package exists. Node's engines field is not
 // consulted here: a native binary does not run on node (npm on Node 20
 // picks Claude 2.1.197 for that reason; we take the newest).
-func (n *npmRun) chooseVersion(ctx context.Context, doc *packument) (*npmManifest, error) {
+func (n *npmRun) chooseVersion(ctx context.Context, doc *packument, want string) (*npmManifest, error) {
 	ins := n.ins
-	if want := ins.opts.Version; want != "" {
+	if want != "" {
 		v, err := pickVersion(doc, strings.TrimPrefix(strings.TrimPrefix(want, "rust-v"), "v"))
 		if err != nil {
 			return nil, ins.errorf(doc.url, err, "%s", err.Error())
