@@ -49,10 +49,12 @@ func SetPermissionModeLine(requestID, mode string) []byte {
 		Request: setPermissionModeRequest{Subtype: "set_permission_mode", Mode: mode}})
 }
 
+// allowLine allows a request; input is the compact JSON object to run the
+// tool with (Request.Input, or derived from it).
 func allowLine(requestID string, input json.RawMessage, perms []json.RawMessage) []byte {
 	return line(controlResponse{Type: "control_response", Response: controlResponseBody{
 		Subtype: "success", RequestID: requestID,
-		Response: permissionResult{Behavior: "allow", UpdatedInput: compactJSON(input), UpdatedPermissions: perms},
+		Response: permissionResult{Behavior: "allow", UpdatedInput: input, UpdatedPermissions: perms},
 	}})
 }
 
@@ -76,10 +78,6 @@ func ErrorResponseLine(requestID, message string) []byte {
 // one block per attachment. sessionID may be empty before the CLI told its
 // own. Relative attachment paths are resolved against dir.
 func UserLine(p agent.Prompt, sessionID, dir string) ([]byte, error) {
-	return buildUserLine(p, sessionID, dir, os.ReadFile)
-}
-
-func buildUserLine(p agent.Prompt, sessionID, dir string, read func(string) ([]byte, error)) ([]byte, error) {
 	if sessionID == "" {
 		sessionID = "default"
 	}
@@ -90,7 +88,7 @@ func buildUserLine(p agent.Prompt, sessionID, dir string, read func(string) ([]b
 			blocks = append(blocks, inputBlock{Type: "text", Text: p.Text})
 		}
 		for _, a := range p.Attachments {
-			b, err := attachmentBlock(a, dir, read)
+			b, err := attachmentBlock(a, dir)
 			if err != nil {
 				return nil, err
 			}
@@ -105,7 +103,7 @@ func buildUserLine(p agent.Prompt, sessionID, dir string, read func(string) ([]b
 // local file, an http(s) URL or a data: URL. Images become image blocks,
 // PDFs and text documents document blocks; other files a text block naming
 // the file, which the agent can open itself.
-func attachmentBlock(a schema.MessageAttachment, dir string, read func(string) ([]byte, error)) (inputBlock, error) {
+func attachmentBlock(a schema.MessageAttachment, dir string) (inputBlock, error) {
 	mediaType := schema.Deref(a.MIME)
 	name := schema.Deref(a.Filename)
 	path := a.Path
@@ -143,7 +141,7 @@ func attachmentBlock(a schema.MessageAttachment, dir string, read func(string) (
 	if fi, err := os.Stat(path); err == nil && fi.Size() > MaxAttachmentBytes {
 		return inputBlock{}, agent.Errorf(agent.ErrInvalidRequest, "attachment %s: larger than %d bytes", a.Path, MaxAttachmentBytes)
 	}
-	data, err := read(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return inputBlock{}, agent.Errorf(agent.ErrInvalidRequest, "attachment %s: %v", a.Path, err)
 	}
