@@ -60,6 +60,7 @@ type Request struct {
 
 	answers [][]string      // per question; nil until answered
 	meta    json.RawMessage // permission.requested metadata
+	plan    string          // ExitPlanMode's plan
 }
 
 // Question is one question of an AskUserQuestion or ExitPlanMode request.
@@ -71,6 +72,8 @@ type Question struct {
 	MultiSelect bool
 	// Descriptions are the options' descriptions by label, when any.
 	Descriptions map[string]string
+
+	meta json.RawMessage // question.requested (and resolved) metadata
 }
 
 type questionRef struct {
@@ -113,6 +116,7 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 			Plan string `json:"plan"`
 		}
 		_ = json.Unmarshal(r.Input, &in)
+		r.plan = in.Plan
 		prompt := "Approve the plan and leave plan mode?"
 		if strings.TrimSpace(in.Plan) != "" {
 			prompt = "Approve this plan and leave plan mode?\n\n" + in.Plan
@@ -148,7 +152,9 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 	}
 	r.answers = make([][]string, len(r.Questions))
 	out := make([]agent.Draft, 0, len(r.Questions))
-	for i, q := range r.Questions {
+	for i := range r.Questions {
+		q := &r.Questions[i]
+		q.meta = questionMeta(r, i)
 		c.qs[q.ID] = questionRef{request: r.ID, index: i}
 		out = append(out, agent.Draft{
 			Type: schema.EventQuestionRequested,
@@ -157,7 +163,7 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 				Prompt:     q.Prompt,
 				Options:    q.Options,
 				Status:     schema.QuestionRequested,
-				Metadata:   questionMeta(r, i),
+				Metadata:   q.meta,
 			},
 			Raw: raw,
 		})
@@ -179,11 +185,7 @@ func questionMeta(r *Request, i int) json.RawMessage {
 	}
 	switch r.Kind {
 	case KindPlan:
-		var in struct {
-			Plan string `json:"plan"`
-		}
-		_ = json.Unmarshal(r.Input, &in)
-		meta["plan"] = in.Plan
+		meta["plan"] = r.plan
 	default:
 		meta["multiSelect"] = q.MultiSelect
 		if q.Header != "" {
@@ -242,11 +244,11 @@ func (c *Converter) withdrawn(id string, raw json.RawMessage) []agent.Draft {
 	}
 	var out []agent.Draft
 	for i, q := range r.Questions {
-		if r.answers != nil && r.answers[i] != nil {
+		if r.answers[i] != nil {
 			continue // already answered (and resolved) on our side
 		}
 		out = append(out, agent.Draft{Type: schema.EventQuestionResolved, Raw: raw, Data: &schema.QuestionEventData{
-			QuestionID: q.ID, Prompt: q.Prompt, Options: q.Options, Status: schema.QuestionRejected, Metadata: questionMeta(r, i)}})
+			QuestionID: q.ID, Prompt: q.Prompt, Options: q.Options, Status: schema.QuestionRejected, Metadata: q.meta}})
 	}
 	return out
 }
