@@ -237,15 +237,20 @@ func TestQuestionRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
+	results := 0
 	for _, d := range rec.all() {
 		if d.Type == schema.EventPermissionRequested {
 			t.Errorf("AskUserQuestion surfaced a permission: %+v", d.Data)
 		}
 		if it, ok := d.Data.(*schema.ItemEventData); ok && it.Item.Kind == schema.KindToolResult && d.Type == schema.EventItemCompleted {
+			results++
 			if got := it.Item.Content[0].Output; got != `answers {"Color?":"Blue"}` {
 				t.Errorf("tool result = %q", got)
 			}
 		}
+	}
+	if results != 1 {
+		t.Errorf("%d tool results, want 1", results)
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 // with scripted turns chosen by the prompt's first word:
 //
 //	hello     streamed text reply
-//	pid       replies with its process id
 //	perm      Bash call behind a can_use_tool permission
 //	ask       AskUserQuestion behind can_use_tool
 //	hang      streams, then waits for an interrupt and ends aborted
@@ -168,9 +167,6 @@ func (f *fake) turn(text string) {
 	f.send(f.line("system", "subtype", "init", "model", "fake", "permissionMode", "default", "tools", []any{"Bash"}, "cwd", "/"))
 	word, _, _ := strings.Cut(text, " ")
 	switch word {
-	case "pid":
-		f.text("msg_pid", fmt.Sprint(os.Getpid()))
-		f.result(fmt.Sprint(os.Getpid()))
 	case "perm":
 		f.toolTurn("Bash", "toolu_perm", "req-perm", map[string]any{"command": "echo ok"}, func(map[string]any) string { return "ok" })
 	case "ask":
