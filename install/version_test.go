@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -52,11 +54,39 @@ func TestVersionTimeoutKillsProcessGroup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}
-	bin := filepath.Join(t.TempDir(), "agent")
-	os.WriteFile(bin, []byte("#!/bin/sh\nsleep 30 &\nwait\n"), 0o755)
+	dir := t.TempDir()
+	bin, pidFile := filepath.Join(dir, "agent"), filepath.Join(dir, "pid")
+	os.WriteFile(bin, []byte("#!/bin/sh\nsleep 30 &\necho $! >"+pidFile+"\nwait\n"), 0o755)
 	start := time.Now()
 	_, err := probeVersion(context.Background(), bin, 200*time.Millisecond)
 	if err == nil || time.Since(start) > 5*time.Second {
 		t.Fatalf("err %v after %s", err, time.Since(start))
 	}
+	// The timing alone would pass with only the shell killed (WaitDelay
+	// stops waiting for the pipes sleep holds): sleep itself must be gone.
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !gone(pid); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the probe's child %d survived the timeout", pid)
+		}
+	}
+}
+
+// gone reports whether pid no longer runs; a zombie (waiting for an init
+// that may never reap it) counts as gone.
+func gone(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) != nil
+	}
+	s := string(stat)
+	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
 }

@@ -2,14 +2,12 @@ package skills
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
@@ -255,27 +253,5 @@ func TestRepoName(t *testing.T) {
 		if got := repoName(in); got != want {
 			t.Errorf("repoName(%q) = %q, want %q", in, got, want)
 		}
-	}
-}
-
-func TestGitHonoursContext(t *testing.T) {
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
-	// A git that hangs, with a child of its own, like a stalled fetch.
-	fake := filepath.Join(t.TempDir(), "git")
-	if err := os.WriteFile(fake, []byte("#!/bin/sh\nsleep 30 &\nwait\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := Install(ctx, cfg(gitSource("file:///nowhere.git", "")), t.TempDir(), Options{CacheDir: t.TempDir(), Git: fake})
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("err = %v, want the context's", err)
-	}
-	wantProblem(t, err, problem.StreamError, "file:///nowhere.git")
-	if d := time.Since(start); d > 10*time.Second {
-		t.Errorf("took %v: the process group was not killed", d)
 	}
 }
