@@ -1,6 +1,7 @@
 package claude
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -68,7 +69,7 @@ type rawBlock struct {
 
 // blocksOf decodes message content: a string is one text block.
 func blocksOf(content json.RawMessage) ([]rawBlock, error) {
-	if len(content) == 0 || string(content) == "null" {
+	if isNull(content) {
 		return nil, nil
 	}
 	var s string
@@ -213,7 +214,7 @@ func (c *Converter) assistant(l assistantLine, raw json.RawMessage, out *[]agent
 	if err != nil {
 		return err
 	}
-	if (len(l.Error) > 0 && string(l.Error) != "null") || l.IsAPIErrorMessage {
+	if !isNull(l.Error) || l.IsAPIErrorMessage {
 		*out = append(*out, c.apiError(l, blocksText(blocks), raw))
 		if l.IsAPIErrorMessage || l.Message.Model == "<synthetic>" {
 			return nil // the CLI's error notice, not the model's words
@@ -507,9 +508,10 @@ func (c *Converter) thinkingDelta(m *openMessage, b *streamBlock, text string, r
 	*out = append(*out, agent.Delta(b.reasoning, text, raw))
 }
 
+// isNull reports whether a JSON value is absent or null.
 func isNull(raw json.RawMessage) bool {
-	t := strings.TrimSpace(string(raw))
-	return t == "" || t == "null"
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || string(t) == "null"
 }
 
 // blocksText joins the text blocks.

@@ -85,7 +85,7 @@ func apiErrorCode(kind string, status int, text string) string {
 // ("authentication_failed") or, in some transcripts, an object with a type,
 // status or message.
 func errorKindOf(raw json.RawMessage) string {
-	if len(raw) == 0 || string(raw) == "null" {
+	if isNull(raw) {
 		return ""
 	}
 	var s string

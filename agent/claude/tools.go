@@ -157,8 +157,7 @@ func resultExtras(call toolUse, output string, isError bool, side json.RawMessag
 // ToolSearch's tool_reference blocks as the tool's name, other blocks as
 // JSON).
 func resultText(content json.RawMessage) string {
-	content = bytes.TrimSpace(content)
-	if len(content) == 0 || string(content) == "null" {
+	if isNull(content) {
 		return ""
 	}
 	var s string
@@ -195,7 +194,7 @@ func resultText(content json.RawMessage) string {
 // compactJSON returns raw without insignificant spaces; "{}" when absent or
 // invalid.
 func compactJSON(raw json.RawMessage) json.RawMessage {
-	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+	if isNull(raw) {
 		return json.RawMessage("{}")
 	}
 	var b bytes.Buffer
