@@ -215,14 +215,14 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 }
 
 func (c *conn) line(p *proc, line []byte) {
-	if bytes.Contains(line, []byte(p.initID)) && isResponseTo(line, p.initID) {
-		p.readyMu.Do(func() { close(p.ready) })
-	}
 	ready := true
 	select {
 	case <-p.ready:
 	default:
-		ready = false
+		ready = bytes.Contains(line, []byte(p.initID)) && isResponseTo(line, p.initID)
+		if ready {
+			p.readyMu.Do(func() { close(p.ready) })
+		}
 	}
 	if ready && isTurnStart(line) {
 		c.mu.Lock()
