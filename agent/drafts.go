@@ -32,9 +32,10 @@ func Message(nativeID string, role schema.ItemRole, parts ...schema.ContentPart)
 	return schema.Item{NativeItemID: schema.Ptr(nativeID), Kind: schema.KindMessage, Role: schema.Ptr(role), Content: parts}
 }
 
-// TurnEnded returns a turn.ended draft.
-func TurnEnded(raw json.RawMessage) Draft {
-	return Draft{Type: schema.EventTurnEnded, Data: &schema.TurnEventData{Phase: schema.PhaseEnded}, Raw: raw}
+// TurnEnded returns a turn.ended draft; metadata (usage, cost, why it
+// ended ...) may be nil.
+func TurnEnded(metadata, raw json.RawMessage) Draft {
+	return Draft{Type: schema.EventTurnEnded, Data: &schema.TurnEventData{Phase: schema.PhaseEnded, Metadata: metadata}, Raw: raw}
 }
 
 // ErrorEvent returns an error draft.

@@ -96,7 +96,7 @@ func (c *burstConn) emitTurn(id string, n int) {
 		c.sink.Emit(agent.Delta(id, "token ", burstRaw))
 	}
 	c.sink.Emit(agent.ItemCompleted(agent.Message(id, schema.RoleAssistant, schema.Text("token ...")), burstRaw))
-	c.sink.Emit(agent.TurnEnded(burstRaw))
+	c.sink.Emit(agent.TurnEnded(nil, burstRaw))
 }
 
 func (c *burstConn) Answer(context.Context, agent.Reply) error { return nil }

@@ -94,7 +94,7 @@ func (c *scriptConn) Send(ctx context.Context, p agent.Prompt) error {
 		return c.p.Terminate(ctx, 0) // kill the agent: the watcher ends the session
 	}
 	c.sink.Emit(agent.ItemCompleted(agent.Message("reply", schema.RoleAssistant, schema.Text("ok")), nil))
-	c.sink.Emit(agent.TurnEnded(nil))
+	c.sink.Emit(agent.TurnEnded(nil, nil))
 	return nil
 }
 func (c *scriptConn) Answer(context.Context, agent.Reply) error { return nil }

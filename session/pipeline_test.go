@@ -58,8 +58,8 @@ func TestPipelineFillsGaps(t *testing.T) {
 		agent.Delta("", "eam", nil),                                       // no id: the open message
 		agent.ItemStarted(agent.Message("m2", schema.RoleAssistant), nil), // already started: dropped
 		agent.ItemCompleted(agent.Message("m2", schema.RoleAssistant, schema.Text("stream")), nil),
-		agent.TurnEnded(nil),
-		agent.TurnEnded(nil), // no turn running: dropped
+		agent.TurnEnded(nil, nil),
+		agent.TurnEnded(nil, nil), // no turn running: dropped
 	)
 	want := `1 session.started
 2 turn.started
@@ -108,7 +108,7 @@ func TestPipelineQueuedTurnsStayBalanced(t *testing.T) {
 	p := newPipeline("s", fixedNow)
 	p.run(agent.Draft{Type: schema.EventTurnStarted, Synthetic: true})
 	p.queued = 2 // two sends arrived during the turn
-	evs := runAll(p, agent.TurnEnded(nil), agent.TurnEnded(nil), agent.TurnEnded(nil), agent.TurnEnded(nil))
+	evs := runAll(p, agent.TurnEnded(nil, nil), agent.TurnEnded(nil, nil), agent.TurnEnded(nil, nil), agent.TurnEnded(nil, nil))
 	want := "2 turn.ended\n3 turn.started synthetic\n4 turn.ended\n5 turn.started synthetic\n6 turn.ended\n"
 	if got := shape(evs); got != want {
 		t.Fatalf("got:\n%s", got)

@@ -34,7 +34,7 @@ func (c *echoConn) Send(_ context.Context, p agent.Prompt) error {
 }
 func (c *echoConn) Answer(_ context.Context, r agent.Reply) error {
 	c.sink.Emit(agent.ItemCompleted(agent.Message("after-"+r.ID, schema.RoleAssistant, schema.Text("done")), nil))
-	c.sink.Emit(agent.TurnEnded(nil))
+	c.sink.Emit(agent.TurnEnded(nil, nil))
 	return nil
 }
 func (c *echoConn) Interrupt(context.Context) error { return nil }

@@ -343,9 +343,7 @@ func (c *conn) exited(p *proc) {
 // endTurns ends n turns a gone process left running, with metadata meta.
 func (c *conn) endTurns(n int, meta string, ok bool) {
 	for range n {
-		d := agent.TurnEnded(nil)
-		d.Data.(*schema.TurnEventData).Metadata = json.RawMessage(meta)
-		c.sink.Emit(d)
+		c.sink.Emit(agent.TurnEnded(json.RawMessage(meta), nil))
 		c.turnEnded(ok)
 	}
 }

@@ -516,9 +516,7 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 	if interrupted {
 		meta["interrupted"] = true
 	}
-	d := agent.TurnEnded(raw)
-	d.Data.(*schema.TurnEventData).Metadata = mustJSON(meta)
-	*out = append(*out, d)
+	*out = append(*out, agent.TurnEnded(mustJSON(meta), raw))
 	c.turnFailed = false
 	c.interrupted = false
 	// The main agent's calls without a result never get one. A background

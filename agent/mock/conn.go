@@ -376,7 +376,7 @@ func lastType(ds []agent.Draft) schema.EventType {
 }
 
 func turnEnded() agent.Draft {
-	d := agent.TurnEnded(nil)
+	d := agent.TurnEnded(nil, nil)
 	d.Synthetic = true
 	return d
 }
