@@ -265,6 +265,9 @@ func TestCancel(t *testing.T) {
 	write(`{"jsonrpc":"2.0","id":"s1","method":"tools/call","params":{"name":"sleep","arguments":{"ms":60000}}}`)
 	write(`{"jsonrpc":"2.0","id":"s2","method":"tools/call","params":{"name":"sleep","arguments":{"ms":60000}}}`)
 	for len(s.ToolCalls()) < 2 {
+		if time.Since(t0) > 10*time.Second {
+			t.Fatal("the two calls never started")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // both are sleeping
@@ -276,8 +279,13 @@ func TestCancel(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	pw.Close() // s2 ends with stdin
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server did not stop when stdin closed")
 	}
 	if d := time.Since(t0); d > 10*time.Second {
 		t.Errorf("cancelled sleeps took %v", d)
