@@ -1,9 +1,25 @@
-// Package credentials finds the API keys and OAuth tokens the agents need.
-// This first part reads the environment; discovery from the agents' own
-// config files comes with `credentials extract-env`.
+// Package credentials finds the API keys and OAuth tokens the agents need:
+// first in the environment, then in each agent's own config files (Amp,
+// Claude Code, Codex, OpenCode), in the order of the reference
+// implementation. A key is never printed whole unless asked (see Mask).
 package credentials
 
 import "os"
+
+// Auth types.
+const (
+	APIKey = "api_key"
+	OAuth  = "oauth"
+)
+
+// Sources: where a credential was found.
+const (
+	SourceEnv      = "environment"
+	SourceAmp      = "amp"
+	SourceClaude   = "claude-code"
+	SourceCodex    = "codex"
+	SourceOpenCode = "opencode"
+)
 
 // Credential is one provider's key or token.
 type Credential struct {
@@ -13,28 +29,41 @@ type Credential struct {
 	APIKey   string `json:"api_key"`
 }
 
-// FromEnv returns the provider's credential from the environment, if any,
-// in the reference's order of precedence.
+// envOrder is the reference's order of environment variables per provider.
+var envOrder = map[string][]struct{ env, auth string }{
+	"anthropic": {{"ANTHROPIC_API_KEY", APIKey}, {"CLAUDE_API_KEY", APIKey},
+		{"CLAUDE_CODE_OAUTH_TOKEN", OAuth}, {"ANTHROPIC_AUTH_TOKEN", OAuth}},
+	"openai": {{"OPENAI_API_KEY", APIKey}, {"CODEX_API_KEY", APIKey}},
+}
+
+// FromEnv returns the provider's credential from the environment only, if
+// any, in the reference's order of precedence.
 func FromEnv(provider string) (Credential, bool) {
-	type src struct{ env, auth string }
-	var order []src
-	switch provider {
-	case "anthropic":
-		order = []src{{"ANTHROPIC_API_KEY", "api_key"}, {"CLAUDE_API_KEY", "api_key"},
-			{"CLAUDE_CODE_OAUTH_TOKEN", "oauth"}, {"ANTHROPIC_AUTH_TOKEN", "oauth"}}
-	case "openai":
-		order = []src{{"OPENAI_API_KEY", "api_key"}, {"CODEX_API_KEY", "api_key"}}
-	}
-	for _, s := range order {
-		if v := os.Getenv(s.env); v != "" {
-			return Credential{Provider: provider, Source: "environment", AuthType: s.auth, APIKey: v}, true
+	return fromEnv(provider, os.Getenv, false)
+}
+
+func fromEnv(provider string, getenv func(string) string, noOAuth bool) (Credential, bool) {
+	for _, s := range envOrder[provider] {
+		if s.auth == OAuth && noOAuth {
+			continue
+		}
+		if v := getenv(s.env); v != "" {
+			return Credential{Provider: provider, Source: SourceEnv, AuthType: s.auth, APIKey: v}, true
 		}
 	}
 	return Credential{}, false
 }
 
-// Available reports whether the provider has a credential.
+// Lookup returns the provider's credential from the environment, else from
+// the agents' config files under the user's home (see Discover). It reads
+// the files on every call, so logging an agent in while the server runs is
+// picked up without a restart.
+func Lookup(provider string) (Credential, bool) {
+	return Discover(Options{}).Get(provider)
+}
+
+// Available reports whether the provider has a credential (Lookup).
 func Available(provider string) bool {
-	_, ok := FromEnv(provider)
+	_, ok := Lookup(provider)
 	return ok
 }

@@ -24,9 +24,9 @@ type ModelsOptions struct {
 	BaseURL string
 	// Credential returns the token to list models with and whether it is
 	// an OAuth token (Authorization: Bearer) rather than an API key
-	// (x-api-key). The default is credentials.FromEnv("anthropic"):
+	// (x-api-key). The default is credentials.Lookup("anthropic"):
 	// ANTHROPIC_API_KEY, CLAUDE_API_KEY, CLAUDE_CODE_OAUTH_TOKEN,
-	// ANTHROPIC_AUTH_TOKEN.
+	// ANTHROPIC_AUTH_TOKEN, then the agents' config files.
 	Credential func() (token string, oauth bool)
 	// Client makes the request; a client with a 10 s timeout when nil.
 	Client *http.Client
@@ -50,8 +50,8 @@ func FallbackModels() agent.ModelList {
 	}
 }
 
-func envCredential() (string, bool) {
-	c, _ := credentials.FromEnv("anthropic")
+func defaultCredential() (string, bool) {
+	c, _ := credentials.Lookup("anthropic")
 	return c.APIKey, c.AuthType == "oauth"
 }
 
@@ -67,7 +67,7 @@ func (a *Adapter) Models(ctx context.Context) (agent.ModelList, error) {
 	mo := a.opts.Models
 	cred := mo.Credential
 	if cred == nil {
-		cred = envCredential
+		cred = defaultCredential
 	}
 	token, oauth := cred()
 	if token == "" {

@@ -3,6 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/sandbox-agent/sandbox-agent/install"
@@ -29,5 +32,35 @@ func TestInstallProblems(t *testing.T) {
 	down := &install.Error{Agent: "claude", URL: "https://registry.example/x", Reason: "connection refused", Err: errors.New("dial")}
 	if pe, _ := problem.As(installProblem("claude", "", down)); pe == nil || pe.Kind != problem.InstallFailed || pe.Details["url"] != "https://registry.example/x" {
 		t.Fatalf("network failure → %v", pe)
+	}
+}
+
+// The server hands an agent what other agents' config files hold, and
+// lets the environment win.
+func TestAgentEnvFromConfigFiles(t *testing.T) {
+	home := t.TempDir()
+	for _, v := range []string{"ANTHROPIC_API_KEY", "CLAUDE_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_AUTH_TOKEN",
+		"OPENAI_API_KEY", "CODEX_API_KEY", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "XDG_DATA_HOME"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HOME", home)
+	if err := os.MkdirAll(filepath.Join(home, ".codex"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".codex", "auth.json"), []byte(`{"OPENAI_API_KEY":"sk-from-codex"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := agentEnv("claude"), []string{"OPENAI_API_KEY=sk-from-codex", "CODEX_API_KEY=sk-from-codex"}; !slices.Equal(got, want) {
+		t.Fatalf("claude env = %v, want %v", got, want)
+	}
+	if got := agentEnv("codex"); len(got) != 0 {
+		t.Fatalf("codex reads its own file, got %v", got)
+	}
+	if !credentialsAvailable("openai") || credentialsAvailable("anthropic") {
+		t.Fatal("availability does not follow the config files")
+	}
+	t.Setenv("OPENAI_API_KEY", "sk-env")
+	if got := agentEnv("claude"); len(got) != 0 {
+		t.Fatalf("the environment's key is inherited, not injected: %v", got)
 	}
 }
