@@ -33,7 +33,9 @@ func newRegistry() *agent.Registry {
 // agentEnv hands an agent the credentials found in other agents' config
 // files (those from the environment it inherits anyway). It looks again at
 // every session, so an agent logged in meanwhile just works.
-func agentEnv(agentID string) []string { return credentials.Discover(credentials.Options{}).AgentEnv(agentID) }
+func agentEnv(agentID string) []string {
+	return credentials.Discover(credentials.Options{}).AgentEnv(agentID)
+}
 
 func credentialsAvailable(provider string) bool { return credentials.Available(provider) }
 
