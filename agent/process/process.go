@@ -36,8 +36,11 @@ type Options struct {
 	Args []string
 	// Dir is the working directory; empty means the server's.
 	Dir string
-	// Env holds extra KEY=VALUE entries appended to os.Environ(); a later
-	// entry for the same key wins.
+	// Env holds extra KEY=VALUE entries appended to the server's
+	// environment; a later entry for the same key wins. The server's own
+	// SANDBOX_AGENT_* variables (its token among them) are never inherited,
+	// only those meant for agents (see agentVars); entries given here are
+	// kept as they are.
 	Env []string
 	// ReplaceEnv makes Env the whole environment (nil Env means empty).
 	ReplaceEnv bool
@@ -72,7 +75,7 @@ type Proc struct {
 func Start(o Options) (*Proc, error) {
 	env := o.Env
 	if !o.ReplaceEnv {
-		env = append(os.Environ(), o.Env...)
+		env = append(inheritedEnv(), o.Env...)
 	} else if env == nil {
 		env = []string{} // nil would make exec inherit our environment
 	}

@@ -329,3 +329,28 @@ func TestSignal(t *testing.T) {
 		t.Fatal("plain exit reported as a signal")
 	}
 }
+
+// The server's own variables, its token first, never reach a child; those
+// meant for agents, and everything else, do.
+func TestEnvScrubsServerVariables(t *testing.T) {
+	t.Setenv("SANDBOX_AGENT_TOKEN", "server-secret")
+	t.Setenv("sandbox_agent_token", "server-secret")
+	t.Setenv("SANDBOX_AGENT_INSTALL_DIR", "/opt/agents")
+	t.Setenv("SANDBOX_AGENT_NODE", "/opt/node")
+	t.Setenv("ANTHROPIC_API_KEY", "for-the-agent")
+	p, err := Start(Options{Path: "/usr/bin/env", Env: []string{"EXTRA=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(p.Stdout())
+	<-p.Done()
+	env := string(out)
+	if strings.Contains(env, "server-secret") || strings.Contains(env, "INSTALL_DIR") {
+		t.Errorf("server variables leaked into the child:\n%s", env)
+	}
+	for _, want := range []string{"SANDBOX_AGENT_NODE=/opt/node\n", "ANTHROPIC_API_KEY=for-the-agent\n", "EXTRA=1\n"} {
+		if !strings.Contains(env, want) {
+			t.Errorf("child env lacks %q:\n%s", want, env)
+		}
+	}
+}
