@@ -19,7 +19,7 @@ import (
 )
 
 type eventsIn struct {
-	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID       string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
 	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
 	Offset          uint64 `query:"offset" doc:"Return events with sequence greater than this (exclusive)."`
@@ -38,7 +38,7 @@ func (in *eventsIn) Resolve(ctx huma.Context) []error {
 type eventsOut struct{ Body schema.EventsResponse }
 
 type sseIn struct {
-	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID       string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
 	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
 	Offset          uint64 `query:"offset" doc:"Replay events with sequence greater than this, then stream live ones."`
@@ -46,7 +46,7 @@ type sseIn struct {
 }
 
 type streamIn struct {
-	SessionID       string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID       string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	IncludeRaw      bool   `query:"include_raw" doc:"Include each event's native payload in raw (otherwise null)."`
 	IncludeRawCamel bool   `query:"includeRaw" doc:"Alias of include_raw."`
 	Body            schema.MessageRequest

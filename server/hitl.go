@@ -10,16 +10,16 @@ import (
 )
 
 type questionPath struct {
-	SessionID  string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID  string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	QuestionID string `path:"question_id"`
 }
 type questionReplyIn struct {
-	SessionID  string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID  string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	QuestionID string `path:"question_id"`
 	Body       schema.QuestionReplyRequest
 }
 type permissionReplyIn struct {
-	SessionID    string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID    string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	PermissionID string `path:"permission_id"`
 	Body         schema.PermissionReplyRequest
 }

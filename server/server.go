@@ -83,6 +83,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	s.mux.HandleFunc("/", s.fallback)
 	var h http.Handler = s.mux
+	h = sessionIDs(h)
 	h = s.auth(h)
 	h = s.cors(h)
 	h = s.accessLog(h)

@@ -11,18 +11,18 @@ import (
 )
 
 type sessionPath struct {
-	SessionID string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 }
 
 type createIn struct {
-	SessionID string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	Body      schema.CreateSessionRequest
 }
 type createOut struct{ Body schema.CreateSessionResponse }
 type sessionListOut struct{ Body schema.SessionListResponse }
 type sessionOut struct{ Body schema.SessionInfo }
 type messageIn struct {
-	SessionID string `path:"session_id" doc:"Client-chosen session id."`
+	SessionID string `path:"session_id" maxLength:"128" pattern:"^[^\\x00-\\x1F\\x7F-\\x9F]+$" doc:"Client-chosen session id: 1 to 128 characters of UTF-8, no control characters."`
 	Body      schema.MessageRequest
 }
 
