@@ -38,18 +38,18 @@ func (p *Problem) ContentType(string) string { return "application/json" }
 func problemFrom(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
-		return p
+		return p.capped()
 	}
 	if pe, ok := problem.As(err); ok {
-		return &Problem{Type: pe.Kind.Type(), Title: pe.Kind.Title(), Status: pe.HTTPStatus(), Detail: pe.Detail,
-			Agent: pe.Agent, SessionID: pe.SessionID, Details: pe.Details}
+		return (&Problem{Type: pe.Kind.Type(), Title: pe.Kind.Title(), Status: pe.HTTPStatus(), Detail: pe.Detail,
+			Agent: pe.Agent, SessionID: pe.SessionID, Details: pe.Details}).capped()
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &Problem{Type: problem.Timeout.Type(), Title: problem.Timeout.Title(), Status: http.StatusGatewayTimeout,
 			Detail: "timeout", Details: map[string]any{"message": err.Error()}}
 	}
-	return &Problem{Type: problem.Internal.Type(), Title: problem.Internal.Title(), Status: http.StatusInternalServerError,
-		Detail: "internal error: " + err.Error()}
+	return (&Problem{Type: problem.Internal.Type(), Title: problem.Internal.Title(), Status: http.StatusInternalServerError,
+		Detail: "internal error: " + err.Error()}).capped()
 }
 
 // humaError replaces huma.NewError so that huma's own failures (bad JSON,
@@ -115,12 +115,12 @@ func humaError(status int, msg string, errs ...error) huma.StatusError {
 			p.Details["field"] = field
 		}
 	}
-	return p
+	return p.capped()
 }
 
 // writeProblem writes a problem document outside huma (middleware, fallbacks).
 func writeProblem(w http.ResponseWriter, p *Problem) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	_ = json.NewEncoder(w).Encode(p.capped())
 }
