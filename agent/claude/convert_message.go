@@ -30,7 +30,7 @@ type openMessage struct {
 	stopped bool   // message_stop arrived
 
 	text        []string             // text blocks from assistant lines, in order
-	streamTexts []string             // text blocks as streamed, in order
+	streamTexts []*strings.Builder   // text blocks as streamed, in order (a builder: a delta costs its own length, not the message's)
 	extra       []schema.ContentPart // unknown blocks, as json parts
 	thinkN      int                  // reasoning items made
 	thinkBlocks []*streamBlock       // streamed thinking blocks awaiting their assistant line
@@ -174,8 +174,8 @@ func (c *Converter) complete(m *openMessage, raw json.RawMessage, out *[]agent.D
 	}
 	if len(m.streamTexts) > len(m.text) { // streamed blocks that never got their line
 		for _, t := range m.streamTexts[len(m.text):] {
-			if t != "" {
-				parts = append(parts, schema.Text(t))
+			if t.Len() > 0 {
+				parts = append(parts, schema.Text(t.String()))
 			}
 		}
 	}
@@ -441,7 +441,7 @@ func (c *Converter) blockStart(m *openMessage, index int, cb contentBlock, raw j
 	m.blocks[index] = b
 	switch {
 	case cb.Type == "text":
-		m.streamTexts = append(m.streamTexts, "")
+		m.streamTexts = append(m.streamTexts, &strings.Builder{})
 		b.text = len(m.streamTexts) - 1
 		c.textDelta(m, b, cb.Text, raw, out)
 	case cb.Type == "thinking":
@@ -490,7 +490,7 @@ func (c *Converter) textDelta(m *openMessage, b *streamBlock, text string, raw j
 	if text == "" {
 		return
 	}
-	m.streamTexts[b.text] += text
+	m.streamTexts[b.text].WriteString(text)
 	*out = append(*out, agent.Delta(m.item, text, raw))
 }
 
