@@ -47,3 +47,52 @@ func TestStore(t *testing.T) {
 		t.Fatal("events survived delete")
 	}
 }
+
+// TestChunkedLog reads a log of several chunks, appended in uneven
+// batches, from every offset with several limits, against the plain
+// answer.
+func TestChunkedLog(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	const total = 3*chunkSize + 17
+	var all []schema.Event
+	for seq := uint64(1); seq <= total; {
+		batch := min(int(seq%7)*111+1, total-int(seq)+1) // 1 … 667 events, crossing chunk ends
+		var evs []schema.Event
+		for range batch {
+			evs = append(evs, schema.Event{Sequence: seq})
+			seq++
+		}
+		all = append(all, evs...)
+		if err := s.Append(ctx, "a", evs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var offsets []uint64 // around every chunk end, and a sample between
+	for k := uint64(0); k <= total/chunkSize+1; k++ {
+		offsets = append(offsets, max(k*chunkSize, 1)-1, k*chunkSize, k*chunkSize+1)
+	}
+	for after := uint64(0); after <= total; after += 37 {
+		offsets = append(offsets, after)
+	}
+	for _, after := range offsets {
+		for _, limit := range []int{0, 1, 5, chunkSize, 2*chunkSize + 3} {
+			got, err := s.Events(ctx, "a", after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := all[min(int(after), total):]
+			if limit > 0 && len(want) > limit {
+				want = want[:limit]
+			}
+			if len(got) != len(want) {
+				t.Fatalf("after=%d limit=%d: %d events, want %d", after, limit, len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Sequence != want[i].Sequence {
+					t.Fatalf("after=%d limit=%d: event %d has sequence %d, want %d", after, limit, i, got[i].Sequence, want[i].Sequence)
+				}
+			}
+		}
+	}
+}
