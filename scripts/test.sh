@@ -20,6 +20,11 @@ go vet ./...
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+# Built without the race detector (bench/linear_test.go excludes itself
+# from race builds): it counts allocations over a million deltas.
+echo "== linear-work test"
+go test -count=1 -run '^TestLinearWork$' ./bench/
 fi
 
 # == e2e: the real agent CLIs (pinned, installed through our installer into
