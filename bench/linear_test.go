@@ -165,7 +165,9 @@ func (a *linesAdapter) Status(context.Context) (agent.InstallStatus, error) {
 func (a *linesAdapter) Modes(context.Context) ([]agent.Mode, error) {
 	return []agent.Mode{{ID: "build", Name: "Build"}}, nil
 }
-func (a *linesAdapter) Models(context.Context) (agent.ModelList, error) { return agent.ModelList{}, nil }
+func (a *linesAdapter) Models(context.Context) (agent.ModelList, error) {
+	return agent.ModelList{}, nil
+}
 func (a *linesAdapter) Open(_ context.Context, _ agent.Spec, sink agent.Sink) (agent.Conn, error) {
 	a.sink = sink
 	return linesConn{}, nil
