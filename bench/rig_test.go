@@ -107,6 +107,7 @@ func (s *stream) turn(msg string) uint64 {
 	if err := s.r.c.SendMessage(ctx, s.id, schema.MessageRequest{Message: msg}); err != nil {
 		s.r.tb.Fatalf("send %q: %v", msg, err)
 	}
+	s.answer(ctx)
 	var end uint64
 	for i, sub := range s.subs {
 		seq, err := sub.waitEnd()
@@ -121,6 +122,45 @@ func (s *stream) turn(msg string) uint64 {
 	n := end - s.last
 	s.last = end
 	return n
+}
+
+// answer replies to every permission and question of the turn over HTTP,
+// as a client does (the mock's demo waits for them like a real agent),
+// until the turn ends. It reads the log in process: what is measured is
+// the subscribers' stream, not this reader.
+func (s *stream) answer(ctx context.Context) {
+	sess, err := s.r.mgr.Get(s.id)
+	if err != nil {
+		s.r.tb.Fatal(err)
+	}
+	for cursor := s.last; ; {
+		if !sess.Wait(ctx, cursor) {
+			s.r.tb.Fatalf("turn of %s did not end", s.id)
+		}
+		evs, _, err := sess.Events(ctx, cursor, -1)
+		if err != nil {
+			s.r.tb.Fatal(err)
+		}
+		for _, ev := range evs {
+			cursor = ev.Sequence
+			switch d := ev.Data.(type) {
+			case *schema.PermissionEventData:
+				if ev.Type == schema.EventPermissionRequested {
+					err = s.r.c.ReplyPermission(ctx, s.id, d.PermissionID, schema.ReplyOnce)
+				}
+			case *schema.QuestionEventData:
+				if ev.Type == schema.EventQuestionRequested {
+					err = s.r.c.ReplyQuestion(ctx, s.id, d.QuestionID, [][]string{{d.Options[0]}})
+				}
+			}
+			if err != nil {
+				s.r.tb.Fatal(err)
+			}
+			if ev.Type == schema.EventTurnEnded {
+				return
+			}
+		}
+	}
 }
 
 // close ends the session, detaches the subscribers and deletes it. The

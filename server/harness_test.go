@@ -88,6 +88,31 @@ func (e *apiEnv) send(id, msg string) {
 	}
 }
 
+// answerUntilTurnEnded answers every permission (once) and question (its
+// first option) the session asks after offset, as a client would, until a
+// turn.ended; it returns that turn.ended's sequence.
+func (e *apiEnv) answerUntilTurnEnded(id string, offset uint64) uint64 {
+	e.t.Helper()
+	evs := e.waitFor(id, offset, func(ev schema.Event) bool {
+		switch d := ev.Data.(type) {
+		case *schema.PermissionEventData:
+			if ev.Type == schema.EventPermissionRequested {
+				if err := e.c.ReplyPermission(ctxT(e.t), id, d.PermissionID, schema.ReplyOnce); err != nil {
+					e.t.Errorf("reply %s: %v", d.PermissionID, err)
+				}
+			}
+		case *schema.QuestionEventData:
+			if ev.Type == schema.EventQuestionRequested {
+				if err := e.c.ReplyQuestion(ctxT(e.t), id, d.QuestionID, [][]string{{d.Options[0]}}); err != nil {
+					e.t.Errorf("reply %s: %v", d.QuestionID, err)
+				}
+			}
+		}
+		return ev.Type == schema.EventTurnEnded
+	})
+	return evs[len(evs)-1].Sequence
+}
+
 // waitFor polls the events until one satisfies pred, returning all events
 // after offset up to and including it.
 func (e *apiEnv) waitFor(id string, offset uint64, pred func(schema.Event) bool) []schema.Event {

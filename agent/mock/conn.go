@@ -190,30 +190,32 @@ func (c *conn) loop() {
 	}
 }
 
-// play runs one turn: the user item, the script, the wait for answers and
-// the follow-up, then turn.ended.
+// play runs one turn: the user item, then each stage of the script (its
+// steps, the wait for answers and the follow-up), then turn.ended.
 func (c *conn) play(t *turn) {
 	p := &player{c: c, t: t}
 	p.user()
-	if !p.emitAll(t.script.steps) {
-		p.abort()
-		return
-	}
-	switch lastType(t.script.steps) {
-	case schema.EventSessionEnded:
-		return
-	case schema.EventPermissionRequested, schema.EventQuestionRequested:
-		if t.script.follow == nil {
-			return
-		}
-		replies, ok := p.await()
-		if !ok {
+	for s := &t.script; s != nil; s = s.then {
+		if !p.emitAll(s.steps) {
 			p.abort()
 			return
 		}
-		if !p.emitAll(t.script.follow(replies)) {
-			p.abort()
+		switch lastType(s.steps) {
+		case schema.EventSessionEnded:
 			return
+		case schema.EventPermissionRequested, schema.EventQuestionRequested:
+			if s.follow == nil {
+				return
+			}
+			replies, ok := p.await()
+			if !ok {
+				p.abort()
+				return
+			}
+			if !p.emitAll(s.follow(replies)) {
+				p.abort()
+				return
+			}
 		}
 	}
 	if p.pause() {

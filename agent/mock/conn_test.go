@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,19 +190,47 @@ func TestAnswerUnknownIgnored(t *testing.T) {
 	}
 }
 
-// TestDemoDoesNotWait: requests in the middle of a script do not hold the
-// turn, and answering them later changes nothing.
-func TestDemoDoesNotWait(t *testing.T) {
+// TestDemoWaitsForAnswers (issue 8, bug 10): the demo stops at its
+// permission requests and then at its questions, like a real agent; the
+// turn ends only after every request was answered, and the answers count.
+func TestDemoWaitsForAnswers(t *testing.T) {
 	c, rec := session(t, -1)
 	send(t, c, "demo")
-	waitIdle(t, c)
-	n := len(rec.all())
-	if err := c.Answer(t.Context(), permReply("mock_1_permission", schema.ReplyOnce)); err != nil {
-		t.Fatal(err)
-	}
+	waitAwaiting(t, c)
 	time.Sleep(10 * time.Millisecond)
-	if len(rec.all()) != n {
-		t.Error("late answer emitted drafts")
+	if ds := rec.all(); count(ds, "turn.ended") != 0 || count(ds, "question.requested mock_1_question") != 0 {
+		t.Fatalf("the demo went on without answers:\n%s", sigs(ds))
+	}
+	for _, r := range []agent.Reply{permReply("mock_1_permission", schema.ReplyAlways), permReply("mock_1_permission_denied", schema.ReplyReject)} {
+		if err := c.Answer(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec.waitFor(t, "the questions", func(ds []agent.Draft) bool { return count(ds, "question.requested mock_1_question_reject") == 1 })
+	time.Sleep(10 * time.Millisecond)
+	if count(rec.all(), "turn.ended") != 0 {
+		t.Fatal("the demo ended its turn with questions pending")
+	}
+	q := reply(agent.ReplyQuestion, "mock_1_question")
+	q.Answers = [][]string{{"Yes"}}
+	rejected := reply(agent.ReplyQuestion, "mock_1_question_reject")
+	rejected.Reject = true
+	for _, r := range []agent.Reply{q, rejected} {
+		if err := c.Answer(t.Context(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds := rec.turnsEnded(t, 1)
+	perms := item(t, ds, "item.completed mock_1_permission_result").Text()
+	if !strings.Contains(perms, "`echo mock`: allowed for the session") || !strings.Contains(perms, "deny.txt: rejected") {
+		t.Errorf("permission result = %q", perms)
+	}
+	if answers := item(t, ds, "item.completed mock_1_answer").Text(); !strings.Contains(answers, "You answered: Yes.") || !strings.Contains(answers, "You rejected the question.") {
+		t.Errorf("answers = %q", answers)
+	}
+	rest := after(ds, "question.requested mock_1_question_reject")
+	if count(rest, "error") != 1 || count(rest, "agent.unparsed") != 1 || sig(rest[len(rest)-1]) != "turn.ended" {
+		t.Errorf("after the questions:\n%s", sigs(rest))
 	}
 }
 

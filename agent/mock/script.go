@@ -15,6 +15,9 @@ type script struct {
 	// requests, once every request has an answer. It receives the replies
 	// by request id.
 	follow func(replies map[string]agent.Reply) []agent.Draft
+	// then continues the turn after steps (and follow) were played; the
+	// demo uses it to ask, wait for the answers, and go on.
+	then *script
 }
 
 // The exact prompts of the upstream test suite (compared case-insensitively
@@ -34,7 +37,8 @@ const (
 // helpText lists the commands.
 const helpText = `Mock agent commands:
 - help: list these commands
-- demo: every building block below, each after a marker message
+- demo: every building block below, each after a marker message; it waits
+  for answers to its permissions and questions, as a real agent would
 - markdown: a streamed markdown document
 - tool, tools, tooling: a tool call and a failed tool result with file references
 - status: a status item
@@ -77,7 +81,7 @@ func scriptFor(p, text string) script {
 	case "help":
 		return script{steps: assistantMessage(p+"_help", helpText)}
 	case "demo":
-		return script{steps: demo(p)}
+		return demo(p)
 	case "markdown":
 		return script{steps: markdownMessage(p)}
 	case "tool", "tools", "tooling":
@@ -110,8 +114,10 @@ func scriptFor(p, text string) script {
 	return script{steps: assistantMessage(p+"_reply", trimmed)}
 }
 
-// demo plays every building block, each announced by a marker message.
-func demo(p string) []agent.Draft {
+// demo plays every building block, each announced by a marker message. Like
+// a real agent it stops at its permission requests and at its questions
+// until every one is answered, says what the answers were, and goes on.
+func demo(p string) script {
 	blocks := []struct {
 		name  string
 		title string
@@ -128,12 +134,18 @@ func demo(p string) []agent.Draft {
 		{"questions", "Questions", questions(p)},
 		{"error", "Error events", errorEvents()},
 	}
-	var out []agent.Draft
+	var stages [3][]agent.Draft // up to the permissions, the questions, the rest
+	stage := 0
 	for _, b := range blocks {
-		out = append(out, assistantMessage(p+"_marker_"+b.name, "Demo: "+b.title)...)
-		out = append(out, b.steps...)
+		stages[stage] = append(stages[stage], assistantMessage(p+"_marker_"+b.name, "Demo: "+b.title)...)
+		stages[stage] = append(stages[stage], b.steps...)
+		if b.name == "permissions" || b.name == "questions" {
+			stage++
+		}
 	}
-	return out
+	return script{steps: stages[0], follow: followPermissions(p),
+		then: &script{steps: stages[1], follow: followQuestions(p),
+			then: &script{steps: stages[2]}}}
 }
 
 // approved says whether a permission reply lets the action run.

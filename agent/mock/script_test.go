@@ -89,10 +89,7 @@ func TestScripts(t *testing.T) {
 			msg("mock_1_marker_tool"), toolSigs,
 			msg("mock_1_marker_image"), msg("mock_1_image"),
 			msg("mock_1_marker_unknown"), msg("mock_1_unknown"),
-			msg("mock_1_marker_permissions"), permissionsSigs,
-			msg("mock_1_marker_questions"), questionsSigs,
-			msg("mock_1_marker_error"), errorSigs,
-			ended)},
+			msg("mock_1_marker_permissions"), permissionsSigs), await: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -299,7 +296,10 @@ func TestImageSystemUnknownContent(t *testing.T) {
 	if u := item(t, ds, "item.completed mock_1_unknown"); u.Kind != schema.KindUnknown || *u.Role != schema.RoleAssistant || u.Text() == "" {
 		t.Errorf("unknown = %+v", u)
 	}
-	ds = run(t, "demo")
+	c, rec := session(t, -1)
+	send(t, c, "demo")
+	waitAwaiting(t, c)
+	ds = rec.all()
 	if s := item(t, ds, "item.completed mock_1_system"); s.Kind != schema.KindSystem || *s.Role != schema.RoleSystem || s.Text() == "" {
 		t.Errorf("system = %+v", s)
 	}
