@@ -15,6 +15,7 @@ import (
 // burstAdapter is an agent that, for a prompt "<n>", emits one assistant
 // message as fast as the sink takes it: item.started, n-3 deltas,
 // item.completed and turn.ended (n drafts; the session adds turn.started).
+// "<n>x<size>" gives every draft a native payload of about size bytes.
 // It isolates the pipeline from any agent's own pacing.
 type burstAdapter struct {
 	// done, when set, receives the number of drafts of a turn after its last
@@ -60,9 +61,18 @@ type burstConn struct {
 // Send emits the turn from its own goroutine: Session.Send must return
 // before the turn's events are known to the caller, as with real agents.
 func (c *burstConn) Send(_ context.Context, p agent.Prompt) error {
-	n, err := strconv.Atoi(strings.TrimSpace(p.Text))
+	count, size, sized := strings.Cut(strings.TrimSpace(p.Text), "x")
+	n, err := strconv.Atoi(count)
+	rawSize := 0
+	if err == nil && sized {
+		rawSize, err = strconv.Atoi(size)
+	}
 	if err != nil || n < 3 {
-		return agent.Errorf(agent.ErrInvalidRequest, "burst: prompt must be a number >= 3, got %q", p.Text)
+		return agent.Errorf(agent.ErrInvalidRequest, "burst: prompt must be a number >= 3, optionally x<raw size>, got %q", p.Text)
+	}
+	raw := burstRaw
+	if sized {
+		raw = json.RawMessage(`{"pad":"` + strings.Repeat("x", rawSize) + `"}`)
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -75,7 +85,7 @@ func (c *burstConn) Send(_ context.Context, p agent.Prompt) error {
 	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
-		c.emitTurn(id, n)
+		c.emitTurn(id, n, raw)
 		if c.a.done != nil {
 			c.a.done <- n
 		}
@@ -87,16 +97,16 @@ func (c *burstConn) Send(_ context.Context, p agent.Prompt) error {
 // ask for raw, so it is stored but not sent).
 var burstRaw = json.RawMessage(`{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"token "}}`)
 
-func (c *burstConn) emitTurn(id string, n int) {
+func (c *burstConn) emitTurn(id string, n int, raw json.RawMessage) {
 	msg := agent.Message(id, schema.RoleAssistant, schema.Text(""))
-	first := agent.ItemStarted(msg, burstRaw)
+	first := agent.ItemStarted(msg, raw)
 	first.NativeSessionID = c.native
 	c.sink.Emit(first)
 	for range n - 3 {
-		c.sink.Emit(agent.Delta(id, "token ", burstRaw))
+		c.sink.Emit(agent.Delta(id, "token ", raw))
 	}
-	c.sink.Emit(agent.ItemCompleted(agent.Message(id, schema.RoleAssistant, schema.Text("token ...")), burstRaw))
-	c.sink.Emit(agent.TurnEnded(nil, burstRaw))
+	c.sink.Emit(agent.ItemCompleted(agent.Message(id, schema.RoleAssistant, schema.Text("token ...")), raw))
+	c.sink.Emit(agent.TurnEnded(nil, raw))
 }
 
 func (c *burstConn) Answer(context.Context, agent.Reply) error { return nil }

@@ -181,7 +181,7 @@ func (linesConn) Interrupt(context.Context) error           { return nil }
 func (linesConn) Close(context.Context) error               { return nil }
 
 // encodedReader follows a session's log the way an SSE handler does
-// (EncodedEvents + Wait), without the HTTP.
+// (Events, Encode and Wait), without the HTTP.
 type encodedReader struct {
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -197,14 +197,21 @@ func followEncoded(s *session.Session) *encodedReader {
 		defer close(r.done)
 		var cursor uint64
 		for s.Wait(ctx, cursor) {
-			evs, err := s.EncodedEvents(ctx, cursor, 256, false)
+			evs, _, err := s.Events(ctx, cursor, 256)
 			if err != nil {
 				r.err.Store(err)
 				return
 			}
-			for _, ev := range evs {
-				if ev.Sequence != cursor+1 {
-					r.err.Store(fmt.Errorf("read %d after %d", ev.Sequence, cursor))
+			for i := range evs {
+				ev, err := s.Encode(&evs[i], false)
+				if err == nil && ev.Sequence != cursor+1 {
+					err = fmt.Errorf("read %d after %d", ev.Sequence, cursor)
+				}
+				if err == nil {
+					_, err = ev.WriteTo(io.Discard)
+				}
+				if err != nil {
+					r.err.Store(err)
 					return
 				}
 				cursor = ev.Sequence

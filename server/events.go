@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -147,13 +146,28 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	_ = rc.Flush()
+	var head []byte
 	for {
-		evs, err := sess.EncodedEvents(ctx, cursor, ssePage, includeRaw)
+		evs, _, err := sess.Events(ctx, cursor, ssePage)
 		if err != nil {
 			return
 		}
-		for _, ev := range evs {
-			if _, err := fmt.Fprintf(w, "id: %d\ndata: %s\n\n", ev.Sequence, ev.JSON); err != nil {
+		for i := range evs {
+			// One event is encoded at a time and written before the next:
+			// what a slow reader holds is the event it is stuck on, not a
+			// page of them.
+			ev, err := sess.Encode(&evs[i], includeRaw)
+			if err != nil {
+				return
+			}
+			head = append(strconv.AppendUint(append(head[:0], "id: "...), ev.Sequence, 10), "\ndata: "...)
+			if _, err := w.Write(head); err != nil {
+				return
+			}
+			if _, err := ev.WriteTo(w); err != nil {
+				return
+			}
+			if _, err := io.WriteString(w, "\n\n"); err != nil {
 				return
 			}
 			cursor = ev.Sequence

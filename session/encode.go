@@ -2,29 +2,38 @@ package session
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"io"
 	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
-// encCacheSize bounds the encoded-event cache: readers at the tail of the
-// log (the usual case) share one encoding per event; readers far behind
-// encode for themselves.
-const encCacheSize = 4096
+// The encoded-event cache is bounded twice: by count (readers at the tail
+// of the log, the usual case, share one encoding per event; readers far
+// behind encode for themselves) and by bytes, so a session of large events
+// (long tool outputs, whole messages) cannot make it hold more than
+// encCacheBytes.
+const (
+	encCacheSize  = 4096
+	encCacheBytes = 16 << 20
+)
 
-// Encoded is one event as it goes on the wire.
+// Encoded is one event as it goes on the wire. It refers to shared bytes
+// and is built one event at a time (Session.Encode), so what a reader holds
+// is one event, however far behind it is and however large the events.
 type Encoded struct {
 	Sequence uint64
 	Type     schema.EventType
-	JSON     []byte
+	envelope []byte          // the event with raw set to null; shared, never modified
+	raw      json.RawMessage // the native payload to splice in, when asked for
 }
 
 // encCache remembers the wire encoding (with raw set to null) of recent
 // events, so that N subscribers cost one json.Marshal per event, not N.
 type encCache struct {
 	mu    sync.Mutex
+	bytes int // held by slots
 	slots [encCacheSize]encSlot
 }
 
@@ -44,45 +53,70 @@ func (c *encCache) get(seq uint64) []byte {
 
 func (c *encCache) put(seq uint64, b []byte) {
 	c.mu.Lock()
-	c.slots[seq%encCacheSize] = encSlot{seq: seq, json: b}
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	slot := &c.slots[seq%encCacheSize]
+	c.bytes -= len(slot.json)
+	*slot = encSlot{}
+	if c.bytes+len(b) <= encCacheBytes {
+		*slot = encSlot{seq: seq, json: b}
+		c.bytes += len(b)
+	}
 }
 
 var rawNull = []byte(`"raw":null}`)
 
-// EncodedEvents is Events as wire JSON: up to limit events after the given
-// sequence, with raw when includeRaw. The bytes are shared: do not modify.
-func (s *Session) EncodedEvents(ctx context.Context, after uint64, limit int, includeRaw bool) ([]Encoded, error) {
-	evs, _, err := s.Events(ctx, after, limit)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Encoded, len(evs))
-	for i := range evs {
-		ev := &evs[i]
-		b := s.enc.get(ev.Sequence)
-		if b == nil {
-			raw := ev.Raw
-			ev.Raw = nil
-			if b, err = json.Marshal(ev); err != nil {
-				return nil, err
-			}
-			ev.Raw = raw
-			s.enc.put(ev.Sequence, b)
+// Encode returns the wire form of one of the session's events (as read by
+// Events), with raw when includeRaw. The encoding without raw is shared
+// by every reader of the session; raw is spliced in when written.
+func (s *Session) Encode(ev *schema.Event, includeRaw bool) (Encoded, error) {
+	e := Encoded{Sequence: ev.Sequence, Type: ev.Type}
+	e.envelope = s.enc.get(ev.Sequence)
+	if e.envelope == nil {
+		plain := *ev
+		plain.Raw = nil
+		b, err := json.Marshal(&plain)
+		if err != nil {
+			return Encoded{}, err
 		}
-		if includeRaw && len(ev.Raw) > 0 && bytes.HasSuffix(b, rawNull) {
-			// raw is the envelope's last member: splice it in.
-			// Marshal compacts and escapes it exactly as it would inside the
-			// envelope.
-			if raw, err := json.Marshal(ev.Raw); err == nil {
-				spliced := make([]byte, 0, len(b)+len(raw))
-				spliced = append(spliced, b[:len(b)-len(rawNull)]...)
-				spliced = append(spliced, `"raw":`...)
-				spliced = append(spliced, raw...)
-				b = append(spliced, '}')
-			}
-		}
-		out[i] = Encoded{Sequence: ev.Sequence, Type: ev.Type, JSON: b}
+		s.enc.put(ev.Sequence, b)
+		e.envelope = b
 	}
-	return out, nil
+	if includeRaw && len(ev.Raw) > 0 && bytes.HasSuffix(e.envelope, rawNull) {
+		// raw is the envelope's last member. Marshal compacts and escapes
+		// it exactly as it would inside the envelope.
+		raw, err := json.Marshal(ev.Raw)
+		if err != nil {
+			return Encoded{}, err
+		}
+		e.raw = raw
+	}
+	return e, nil
+}
+
+// WriteTo writes the event's JSON to w without assembling it first.
+func (e Encoded) WriteTo(w io.Writer) (int64, error) {
+	if e.raw == nil {
+		n, err := w.Write(e.envelope)
+		return int64(n), err
+	}
+	var total int64
+	for _, part := range [][]byte{e.envelope[:len(e.envelope)-len(rawNull)], []byte(`"raw":`), e.raw, []byte("}")} {
+		n, err := w.Write(part)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// JSON returns the event's JSON (a copy when raw is spliced in; otherwise
+// shared: do not modify).
+func (e Encoded) JSON() []byte {
+	if e.raw == nil {
+		return e.envelope
+	}
+	var b bytes.Buffer
+	_, _ = e.WriteTo(&b)
+	return b.Bytes()
 }
