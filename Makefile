@@ -5,12 +5,19 @@
 GO      ?= go
 BIN     := bin/sandbox-agent
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/sandbox-agent/sandbox-agent/internal/cli.Version=$(VERSION)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CLIPKG  := github.com/sandbox-agent/sandbox-agent/internal/cli
+LDFLAGS := -s -w -X $(CLIPKG).Version=$(VERSION) -X $(CLIPKG).Commit=$(COMMIT)
 
-.PHONY: build run test unit e2e e2e-docs lint openapi bench clean
+.PHONY: build release run test unit e2e e2e-docs lint openapi bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sandbox-agent
+
+# release: static binaries for linux/darwin × amd64/arm64 plus SHA256SUMS and
+# install.sh in dist/ (PLATFORMS="linux/amd64" for fewer); see scripts/release.sh.
+release:
+	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/release.sh
 
 run: build
 	./$(BIN) server --no-token --port $${PORT:-2468}
@@ -40,4 +47,4 @@ bench:
 	$(GO) test -run XXX -bench . ./bench/
 
 clean:
-	rm -rf bin
+	rm -rf bin dist
