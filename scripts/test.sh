@@ -10,10 +10,33 @@ cd "$(dirname "$0")/.."
 if [ "${1:-}" != "e2e" ]; then
 
 echo "== gofmt"
-unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+unformatted=$(git ls-files -z '*.go' | xargs -0 gofmt -l 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
   echo "these files need gofmt:"; echo "$unformatted"; exit 1
 fi
+
+# Shell scripts (install.sh is POSIX sh and runs under dash; its behaviour
+# is tested in internal/release) and the Dockerfile (no container engine
+# here: linted only). .ci/run installs both linters; locally a missing one
+# is reported and skipped, in CI it fails.
+ci_tools=${SANDBOX_AGENT_CI_TOOLS:-$HOME/.cache/sandbox-agent-ci}
+lint() { # lint TOOL ARG...
+  local name=$1 tool
+  shift
+  tool=$(command -v "$name" || true)
+  if [ -z "$tool" ] && [ -x "$ci_tools/venv/bin/$name" ]; then tool=$ci_tools/venv/bin/$name; fi
+  if [ -z "$tool" ]; then
+    if [ -n "${CI:-}" ]; then echo "$name is not installed (.ci/run installs it)"; exit 1; fi
+    echo "skipped: $name is not installed"
+    return
+  fi
+  "$tool" "$@"
+}
+echo "== shellcheck"
+mapfile -t scripts < <(git ls-files '*.sh')
+lint shellcheck install.sh .ci/run "${scripts[@]}"
+echo "== hadolint"
+lint hadolint Dockerfile
 
 echo "== go vet"
 go vet ./...
