@@ -1,18 +1,23 @@
 // Package pending describes the agents whose adapters are not built yet
-// (codex, opencode, amp): they are listed with their capabilities, report
-// installed:false, and refuse sessions with agent_not_installed, so clients
-// see the whole agent set and a clear reason.
+// (codex, opencode, amp): they are listed with their capabilities and their
+// true install state, and refuse sessions with agent_not_installed, so
+// clients see the whole agent set and a clear reason.
 package pending
 
 import (
 	"context"
+
+	"github.com/sandbox-agent/sandbox-agent/install"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
 // Adapter is an agent without an adapter yet.
-type Adapter struct{ info agent.Info }
+type Adapter struct {
+	info    agent.Info
+	resolve func(name string) (string, bool)
+}
 
 // New returns the placeholder for one of codex, opencode, amp.
 func New(id string) *Adapter {
@@ -39,14 +44,28 @@ func New(id string) *Adapter {
 	return &Adapter{info: info}
 }
 
+// WithResolver makes Status report the agent's binary as resolve finds it
+// (the installer's directory, then PATH): an installed CLI reads installed,
+// with its path and version, although no session can use it yet.
+func (a *Adapter) WithResolver(resolve func(name string) (string, bool)) *Adapter {
+	a.resolve = resolve
+	return a
+}
+
 // Info implements agent.Adapter.
 func (a *Adapter) Info() agent.Info { return a.info }
 
 // Status implements agent.Adapter.
-func (a *Adapter) Status(context.Context) (agent.InstallStatus, error) {
+func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
 	st := agent.InstallStatus{}
 	if a.info.Capabilities.SharedProcess {
 		st.Server = &schema.ServerStatusInfo{Status: schema.ServerStopped}
+	}
+	if a.resolve != nil {
+		if p, ok := a.resolve(a.info.ID); ok {
+			st.Installed, st.Path = true, p
+			st.Version, _ = install.Version(ctx, p) // cached per binary file
+		}
 	}
 	return st, nil
 }

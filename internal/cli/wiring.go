@@ -20,12 +20,13 @@ var installer = sync.OnceValue(func() *install.Manager { return install.New(inst
 // newRegistry lists the agents in the reference's order.
 func newRegistry() *agent.Registry {
 	// Adapters find their binaries where the installer puts them first.
-	claude.ResolveBinary = func(name string) (string, bool) { return installer().Resolve(name) }
+	resolve := func(name string) (string, bool) { return installer().Resolve(name) }
+	claude.ResolveBinary = resolve
 	return agent.NewRegistry(
 		claude.New(claude.Options{}),
-		pending.New("codex"),
-		pending.New("opencode"),
-		pending.New("amp"),
+		pending.New("codex").WithResolver(resolve),
+		pending.New("opencode").WithResolver(resolve),
+		pending.New("amp").WithResolver(resolve),
 		mock.New(mock.Options{}),
 	)
 }
