@@ -138,7 +138,12 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 	r, w := humago.Unwrap(hctx)
 	ctx := r.Context()
 	rc := http.NewResponseController(w)
-	_ = rc.SetWriteDeadline(time.Time{})
+	// Every write gets a deadline: a reader that stopped reading (gone
+	// without a FIN, or stalled) fails the write instead of pinning this
+	// goroutine, and the events it did not take stay in the log for a
+	// reconnect with Last-Event-ID.
+	alive := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)) }
+	alive()
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -160,6 +165,7 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 			if err != nil {
 				return
 			}
+			alive() // per event: a slow reader that still reads keeps up
 			head = append(strconv.AppendUint(append(head[:0], "id: "...), ev.Sequence, 10), "\ndata: "...)
 			if _, err := w.Write(head); err != nil {
 				return
@@ -205,6 +211,7 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 				return
 			default:
 			}
+			alive()
 			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
 				return
 			}

@@ -38,8 +38,10 @@ type apiOpts struct {
 	token     string
 	cors      server.CORS
 	keepAlive time.Duration
-	adapters  []agent.Adapter
-	installer server.Installer
+	// writeTimeout bounds each SSE write (the server's default when 0).
+	writeTimeout time.Duration
+	adapters     []agent.Adapter
+	installer    server.Installer
 }
 
 func startAPI(t *testing.T, o apiOpts) *apiEnv {
@@ -51,7 +53,7 @@ func startAPI(t *testing.T, o apiOpts) *apiEnv {
 	}
 	mgr := session.NewManager(session.Config{Registry: agent.NewRegistry(adapters...), Dir: t.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := server.New(server.Config{Manager: mgr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Token: o.token, CORS: o.cors, KeepAlive: o.keepAlive,
+	srv := server.New(server.Config{Manager: mgr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Token: o.token, CORS: o.cors, KeepAlive: o.keepAlive, WriteTimeout: o.writeTimeout,
 		Installer: o.installer, HomeDir: t.TempDir()})
 	ts := httptest.NewServer(srv)
 	tr := &http.Transport{}

@@ -49,6 +49,9 @@ type Config struct {
 	Version string
 	// KeepAlive is the SSE keep-alive comment interval (default 15s).
 	KeepAlive time.Duration
+	// WriteTimeout bounds each write of an event stream (default 30s): a
+	// reader that takes nothing for that long is disconnected.
+	WriteTimeout time.Duration
 }
 
 // Server is the HTTP handler.
@@ -66,6 +69,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.KeepAlive == 0 {
 		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
 	}
 	if cfg.Version == "" {
 		cfg.Version = "dev"

@@ -27,6 +27,9 @@ type serverOptions struct {
 	cors           server.CORS
 	logLevel       string
 	maxUploadBytes int64
+	// idleTimeout closes keep-alive connections idle for that long;
+	// headerTimeout bounds reading a request's headers.
+	idleTimeout, headerTimeout time.Duration
 }
 
 func newServerCmd() *cobra.Command {
@@ -71,6 +74,8 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	f.BoolVarP(&o.cors.AllowCredentials, "cors-allow-credentials", "C", false, "allow CORS credentials")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "cap on one file-system upload in bytes (0: no cap)")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", 60*time.Second, "close keep-alive connections idle this long")
+	f.DurationVar(&o.headerTimeout, "read-header-timeout", 10*time.Second, "give up on a request whose headers take longer than this")
 	return cmd
 }
 
@@ -103,7 +108,11 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 	// not wait for SSE clients to leave.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return baseCtx }}
+	// No ReadTimeout or WriteTimeout: uploads and event streams are long by
+	// design. Event streams bound each write themselves (server.Config
+	// WriteTimeout), so a reader that stops reading cannot pin a handler.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: o.headerTimeout, IdleTimeout: o.idleTimeout,
+		BaseContext: func(net.Listener) context.Context { return baseCtx }}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	addr := ln.Addr().(*net.TCPAddr)
