@@ -202,7 +202,7 @@ type questionInfo struct {
 		Label       string `json:"label"`
 		Description string `json:"description"`
 	} `json:"options"`
-	Multiple bool `json:"multiple"`
+	Multiple bool  `json:"multiple"`
 	Custom   *bool `json:"custom"`
 }
 
