@@ -36,7 +36,7 @@ echo "== shellcheck"
 mapfile -t scripts < <(git ls-files '*.sh')
 lint shellcheck install.sh .ci/run "${scripts[@]}"
 echo "== hadolint"
-lint hadolint Dockerfile
+lint hadolint Dockerfile examples/deploy/cloudflare/Dockerfile
 
 echo "== go vet"
 go vet ./...
