@@ -170,18 +170,21 @@ func (s *Server) fsEntries(ctx context.Context, in *fsEntriesIn) (*fsEntriesOut,
 		return nil, err
 	}
 	// Stat before opening: opening a FIFO would block.
-	fi, err := os.Stat(target)
+	fi, err := s.fs.Stat(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
 	if !fi.IsDir() {
 		return nil, problem.Invalid("path is not a directory: %s", target).With("field", "path")
 	}
-	f, err := os.Open(target)
+	f, err := s.fs.Open(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
 	defer f.Close()
+	if err := openedOwnProc(target, f); err != nil {
+		return nil, err
+	}
 	// File.ReadDir keeps the directory's own order; os.ReadDir would sort.
 	out := []schema.FsEntry{}
 	for {
@@ -221,16 +224,20 @@ func (s *Server) fsRead(ctx context.Context, in *fsPathIn) (*huma.StreamResponse
 	}
 	// Stat before opening (opening a FIFO would block) and again after (the
 	// path may have been replaced in between).
-	fi, err := os.Stat(target)
+	fi, err := s.fs.Stat(target)
 	if err := regularFile(target, fi, err); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(target)
+	f, err := s.fs.Open(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
 	fi, err = f.Stat()
 	if err := regularFile(target, fi, err); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := openedOwnProc(target, f); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -272,12 +279,16 @@ func (s *Server) fsWrite(ctx context.Context, in *fsWriteIn) (*fsWriteOut, error
 	}
 	dest := filepath.Clean(target)
 	var keep *fs.FileMode
-	if fi, err := os.Lstat(dest); err == nil {
+	if fi, err := s.fs.Lstat(dest); err == nil {
 		if fi.Mode()&fs.ModeSymlink != 0 {
 			// Write through a symlink, as a plain write would.
-			if resolved, err := filepath.EvalSymlinks(dest); err == nil {
+			resolved, err := s.fs.EvalSymlinks(dest)
+			if errors.Is(err, errOutsideRoot) {
+				return nil, fsError(target, err) // it leads out of --fs-root
+			}
+			if err == nil {
 				dest = resolved
-				fi, err = os.Stat(dest)
+				fi, err = s.fs.Stat(dest)
 				if err != nil {
 					return nil, fsError(target, err)
 				}
@@ -294,10 +305,10 @@ func (s *Server) fsWrite(ctx context.Context, in *fsWriteIn) (*fsWriteOut, error
 		}
 	}
 	parent := filepath.Dir(dest)
-	if err := os.MkdirAll(parent, 0o777); err != nil {
+	if err := s.fs.MkdirAll(parent, 0o777); err != nil {
 		return nil, fsError(parent, err)
 	}
-	root, err := os.OpenRoot(parent)
+	root, err := s.fs.OpenRoot(parent)
 	if err != nil {
 		return nil, fsError(parent, err)
 	}
@@ -318,15 +329,15 @@ func (s *Server) fsDelete(ctx context.Context, in *fsDeleteIn) (*fsActionOut, er
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Lstat(target)
+	fi, err := s.fs.Lstat(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
 	switch {
 	case fi.IsDir() && in.Recursive:
-		err = os.RemoveAll(target)
+		err = s.fs.RemoveAll(target)
 	default:
-		err = os.Remove(target) // a file, a symlink (not what it points to), or an empty directory
+		err = s.fs.Remove(target) // a file, a symlink (not what it points to), or an empty directory
 	}
 	if err != nil {
 		return nil, fsError(target, err)
@@ -339,7 +350,7 @@ func (s *Server) fsMkdir(ctx context.Context, in *fsPathIn) (*fsActionOut, error
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(target, 0o777); err != nil {
+	if err := s.fs.MkdirAll(target, 0o777); err != nil {
 		return nil, fsError(target, err)
 	}
 	return &fsActionOut{Body: schema.FsActionResponse{Path: target}}, nil
@@ -356,11 +367,11 @@ func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
 		return nil, err
 	}
 	// Check the source first so that a bad move never deletes the target.
-	fromInfo, err := os.Lstat(from)
+	fromInfo, err := s.fs.Lstat(from)
 	if err != nil {
 		return nil, fsError(from, err)
 	}
-	toInfo, err := os.Lstat(to)
+	toInfo, err := s.fs.Lstat(to)
 	switch {
 	case err == nil && os.SameFile(fromInfo, toInfo):
 		// Moving a path onto itself (or a hard link of it) changes nothing;
@@ -370,9 +381,9 @@ func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
 			return nil, problem.Invalid("destination already exists: %s", to).With("field", "to")
 		}
 		if toInfo.IsDir() {
-			err = os.RemoveAll(to)
+			err = s.fs.RemoveAll(to)
 		} else {
-			err = os.Remove(to)
+			err = s.fs.Remove(to)
 		}
 		if err != nil {
 			return nil, fsError(to, err)
@@ -381,15 +392,15 @@ func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
 		return nil, fsError(to, err)
 	}
 	parent := filepath.Dir(filepath.Clean(to))
-	if err := os.MkdirAll(parent, 0o777); err != nil {
+	if err := s.fs.MkdirAll(parent, 0o777); err != nil {
 		return nil, fsError(parent, err)
 	}
-	if err := os.Rename(from, to); err != nil {
+	if err := s.fs.Rename(from, to); err != nil {
 		if !errors.Is(err, syscall.EXDEV) || !fromInfo.Mode().IsRegular() {
 			return nil, fsError(from, err)
 		}
 		// Another file system (/tmp on tmpfs, say): copy, then remove.
-		if err := copyAcross(from, to, fromInfo.Mode().Perm()); err != nil {
+		if err := s.copyAcross(from, to, fromInfo.Mode().Perm()); err != nil {
 			return nil, err
 		}
 	}
@@ -397,14 +408,14 @@ func (s *Server) fsMove(ctx context.Context, in *fsMoveIn) (*fsMoveOut, error) {
 }
 
 // copyAcross moves a regular file between file systems.
-func copyAcross(from, to string, perm fs.FileMode) error {
-	src, err := os.Open(from)
+func (s *Server) copyAcross(from, to string, perm fs.FileMode) error {
+	src, err := s.fs.Open(from)
 	if err != nil {
 		return fsError(from, err)
 	}
 	defer src.Close()
 	dest := filepath.Clean(to)
-	root, err := os.OpenRoot(filepath.Dir(dest))
+	root, err := s.fs.OpenRoot(filepath.Dir(dest))
 	if err != nil {
 		return fsError(to, err)
 	}
@@ -412,7 +423,7 @@ func copyAcross(from, to string, perm fs.FileMode) error {
 	if _, err := writeAtomic(root, filepath.Base(dest), src, perm, &perm); err != nil {
 		return fsError(to, err)
 	}
-	if err := os.Remove(from); err != nil {
+	if err := s.fs.Remove(from); err != nil {
 		return fsError(from, err)
 	}
 	return nil
@@ -423,7 +434,7 @@ func (s *Server) fsStat(ctx context.Context, in *fsPathIn) (*fsStatOut, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(target)
+	fi, err := s.fs.Stat(target)
 	if err != nil {
 		return nil, fsError(target, err)
 	}
@@ -452,7 +463,7 @@ func (s *Server) fsUpload(ctx context.Context, in *fsUploadIn) (*fsUploadOut, er
 	if limit > 0 && in.raw.length > limit {
 		return nil, tooLarge(limit)
 	}
-	res, err := extractTar(in.raw.body, base, limit)
+	res, err := extractTar(s.fs, in.raw.body, base, limit)
 	if err != nil {
 		return nil, err
 	}

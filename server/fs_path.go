@@ -32,7 +32,7 @@ func (s *Server) resolve(sessionID, p, field string) (string, error) {
 		return "", problem.Invalid("%s must not be empty", field).With("field", field)
 	}
 	if filepath.IsAbs(p) {
-		return p, nil
+		return p, s.notOwnProc(p)
 	}
 	clean, ok := cleanRelative(p)
 	if !ok {
@@ -42,7 +42,39 @@ func (s *Server) resolve(sessionID, p, field string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return joinName(base, clean), nil
+	target := joinName(base, clean)
+	return target, s.notOwnProc(target)
+}
+
+// notOwnProc refuses a path that is, or leads by symlinks (through it or
+// its parent) to, the server's own /proc entries. Files opened for reading
+// are checked again once open (openedOwnProc), since a symlink may be
+// swapped in between.
+func (s *Server) notOwnProc(target string) error {
+	clean := filepath.Clean(target)
+	denied := ownProc(clean)
+	for _, p := range []string{clean, filepath.Dir(clean)} {
+		if real, err := s.fs.EvalSymlinks(p); err == nil && ownProc(real) {
+			denied = true
+		}
+	}
+	if denied {
+		return ownProcDenied(target)
+	}
+	return nil
+}
+
+// openedOwnProc is notOwnProc for a file already open: where it really is.
+func openedOwnProc(target string, f *os.File) error {
+	if real, err := fdPath(f); err == nil && ownProc(real) {
+		return ownProcDenied(target)
+	}
+	return nil
+}
+
+func ownProcDenied(target string) error {
+	return problem.New(problem.PermissionDenied, "permission denied: %s", target).With("path", target).
+		With("message", errOwnProc.Error())
 }
 
 // fsBase is the directory relative paths start from. A session's directory

@@ -28,7 +28,7 @@ const maxBatchPaths = 1024
 // os.Root so that no symlink (from the archive or already on disk) is
 // followed out of base, symlink targets are checked against the real
 // location of the link, and hard links may only name entries inside base.
-func extractTar(body io.Reader, base string, max int64) (schema.FsUploadBatchResponse, error) {
+func extractTar(fsys fileSystem, body io.Reader, base string, max int64) (schema.FsUploadBatchResponse, error) {
 	out := schema.FsUploadBatchResponse{Paths: []string{}}
 	src := &uploadReader{r: body, max: max}
 	br := bufio.NewReaderSize(src, 64<<10)
@@ -60,14 +60,14 @@ func extractTar(body io.Reader, base string, max int64) (schema.FsUploadBatchRes
 		return problem.Invalid("invalid tar archive: %v", err).With("field", "body")
 	}
 
-	if err := os.MkdirAll(base, 0o777); err != nil {
+	if err := fsys.MkdirAll(base, 0o777); err != nil {
 		return out, fsError(base, err)
 	}
-	baseReal, err := filepath.EvalSymlinks(base)
+	baseReal, err := fsys.EvalSymlinks(base)
 	if err != nil {
 		return out, fsError(base, err)
 	}
-	root, err := os.OpenRoot(base)
+	root, err := fsys.OpenRoot(base)
 	if err != nil {
 		return out, fsError(base, err)
 	}

@@ -39,8 +39,12 @@ type Config struct {
 	CORS  CORS
 	// MaxUploadBytes caps fs uploads; 0 means no cap.
 	MaxUploadBytes int64
-	// HomeDir resolves relative fs paths given without a session.
+	// HomeDir resolves relative fs paths given without a session (the
+	// FSRoot's directory when that is set and HomeDir is not).
 	HomeDir string
+	// FSRoot, when set, confines every fs route to one directory: paths
+	// outside it, and symlinks leading out of it, are refused with 403.
+	FSRoot *FSRoot
 	// Credentials reports whether a provider's credentials are available.
 	Credentials func(provider string) bool
 	// UI serves the inspector under /ui/; nil answers 404 with a hint.
@@ -57,6 +61,7 @@ type Config struct {
 // Server is the HTTP handler.
 type Server struct {
 	cfg     Config
+	fs      fileSystem
 	mux     *http.ServeMux
 	api     huma.API
 	handler http.Handler
@@ -76,7 +81,13 @@ func New(cfg Config) *Server {
 	if cfg.Version == "" {
 		cfg.Version = "dev"
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), fs: hostFS{}}
+	if cfg.FSRoot != nil {
+		s.fs = cfg.FSRoot
+		if s.cfg.HomeDir == "" {
+			s.cfg.HomeDir = cfg.FSRoot.Dir()
+		}
+	}
 	s.api = newAPI(s.mux, cfg.Version)
 	s.registerMeta()
 	s.registerAgents()

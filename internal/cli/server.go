@@ -30,6 +30,10 @@ type serverOptions struct {
 	// idleTimeout closes keep-alive connections idle for that long;
 	// headerTimeout bounds reading a request's headers.
 	idleTimeout, headerTimeout time.Duration
+	// fsRoot confines the fs routes (and is the sessions' default working
+	// directory); root is it, opened.
+	fsRoot string
+	root   *server.FSRoot
 }
 
 func newServerCmd() *cobra.Command {
@@ -74,6 +78,7 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	f.BoolVarP(&o.cors.AllowCredentials, "cors-allow-credentials", "C", false, "allow CORS credentials")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "cap on one file-system upload in bytes (0: no cap)")
+	f.StringVar(&o.fsRoot, "fs-root", "", "confine the /v1/fs routes to this directory (default: the whole file system, as the server's user sees it)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 60*time.Second, "close keep-alive connections idle this long")
 	f.DurationVar(&o.headerTimeout, "read-header-timeout", 10*time.Second, "give up on a request whose headers take longer than this")
 	return cmd
@@ -83,10 +88,15 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 // buildServer assembles the registry, session manager and HTTP server.
 func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
-	mgr := session.NewManager(session.Config{Registry: newRegistry(), Logger: log, Env: agentEnv, Installer: newInstaller()})
+	cfg := session.Config{Registry: newRegistry(), Logger: log, Env: agentEnv, Installer: newInstaller()}
+	if o.root != nil {
+		cfg.Dir = o.root.Dir()
+	}
+	mgr := session.NewManager(cfg)
 	srv := server.New(server.Config{
 		Manager: mgr, Token: o.token, CORS: o.cors, Logger: log, Version: Version,
 		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newInstaller(),
+		FSRoot: o.root,
 	})
 	return srv, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -96,6 +106,14 @@ func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
 }
 
 func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
+	if o.fsRoot != "" {
+		root, err := server.OpenFSRoot(o.fsRoot)
+		if err != nil {
+			return fmt.Errorf("--fs-root: %w", err)
+		}
+		defer root.Close()
+		o.root = root
+	}
 	srv, cleanup := buildServer(o, log)
 	defer cleanup()
 	defer process.KillAll(3 * time.Second)
