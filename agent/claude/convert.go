@@ -144,19 +144,40 @@ func (c *Converter) Line(line []byte) []agent.Draft {
 	// Unmarshal checks the whole line before it decodes any of it and
 	// returns a *json.SyntaxError, unwrapped, when it is not JSON: no
 	// separate json.Valid pass over every line.
-	var env envelope
-	err := json.Unmarshal(trimmed, &env)
+	//
+	// Nearly every line of a streamed turn is a stream_event: those are
+	// decoded whole in this one pass (lineHead), the others get a second,
+	// typed decode in dispatch.
+	var head lineHead
+	err := json.Unmarshal(trimmed, &head)
 	if _, syntax := err.(*json.SyntaxError); syntax || trimmed[0] != '{' {
 		return c.stamp([]agent.Draft{unparsed("not a JSON object", jsonString(trimmed))})
 	}
 	raw := json.RawMessage(bytes.Clone(trimmed))
+	env := envelope{Type: head.Type, SessionID: head.SessionID, ParentToolUseID: head.ParentToolUseID}
+	if head.Type != "stream_event" {
+		// Other line types are decoded on their own (lineHead leaves out
+		// what only they use; and only a stream_event's "event" has to
+		// fit, another type may use the name for something else).
+		env = envelope{}
+		err = json.Unmarshal(trimmed, &env)
+	}
 	if err != nil {
-		return c.stamp([]agent.Draft{unparsed(err.Error(), raw)})
+		msg := err.Error()
+		if env.Type == "stream_event" { // as dispatch names its line types' errors
+			msg = lineKind(env) + ": " + msg
+		}
+		return c.stamp([]agent.Draft{unparsed(msg, raw)})
 	}
 	if env.SessionID != "" && c.sessionID == "" {
 		c.sessionID = env.SessionID
 	}
-	out, err := c.dispatch(env, raw)
+	var out []agent.Draft
+	if env.Type == "stream_event" {
+		err = c.streamEvent(head.streamEventLine(), raw, &out)
+	} else {
+		out, err = c.dispatch(env, raw)
+	}
 	if err != nil {
 		out = append(out, unparsed(fmt.Sprintf("%s: %v", lineKind(env), err), raw))
 	}
@@ -225,6 +246,22 @@ var ignoredSystem = map[string]bool{
 	"post_turn_summary":         true,
 }
 
+// lineHead is what a stream_event line is decoded into, in one pass:
+// the envelope fields it uses and its event.
+type lineHead struct {
+	Type            string          `json:"type"`
+	SessionID       string          `json:"session_id"`
+	ParentToolUseID *string         `json:"parent_tool_use_id"`
+	Event           streamEvent     `json:"event"`
+	APIMessageID    string          `json:"api_message_id"`
+	AbandonedBlocks json.RawMessage `json:"abandoned_blocks"`
+}
+
+func (h *lineHead) streamEventLine() streamEventLine {
+	return streamEventLine{Event: h.Event, ParentToolUseID: h.ParentToolUseID, APIMessageID: h.APIMessageID, AbandonedBlocks: h.AbandonedBlocks}
+}
+
+// dispatch converts a line of any type but stream_event.
 func (c *Converter) dispatch(env envelope, raw json.RawMessage) ([]agent.Draft, error) {
 	var out []agent.Draft
 	switch env.Type {
@@ -243,13 +280,6 @@ func (c *Converter) dispatch(env envelope, raw json.RawMessage) ([]agent.Draft, 
 			return nil, err
 		}
 		err := c.user(l, raw, &out)
-		return out, err
-	case "stream_event":
-		var l streamEventLine
-		if err := json.Unmarshal(raw, &l); err != nil {
-			return nil, err
-		}
-		err := c.streamEvent(l, raw, &out)
 		return out, err
 	case "result":
 		var l resultLine
