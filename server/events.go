@@ -118,12 +118,15 @@ func (s *Server) registerEvents() {
 		if err != nil {
 			return nil, err
 		}
-		cursor := sess.LastSequence()
-		if err := sess.Send(context.WithoutCancel(ctx), agent.Prompt{Text: in.Body.Message, Attachments: in.Body.Attachments}); err != nil {
+		turn, err := sess.SendTurn(context.WithoutCancel(ctx), agent.Prompt{Text: in.Body.Message, Attachments: in.Body.Attachments})
+		if err != nil {
 			return nil, err
 		}
 		return &huma.StreamResponse{Body: func(hctx huma.Context) {
-			s.streamEvents(hctx, sess, cursor, in.raw(), streamEnd)
+			// Exactly the turn this message started: not the tail of the
+			// previous one, nor (when queued) the one it waits behind.
+			r, _ := humago.Unwrap(hctx)
+			s.streamEvents(hctx, sess, sess.StreamFrom(r.Context(), turn), in.raw(), streamEnd)
 		}}, nil
 	}))
 }
@@ -137,6 +140,7 @@ const ssePage = 256
 func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor uint64, includeRaw bool, stop map[schema.EventType]bool) {
 	r, w := humago.Unwrap(hctx)
 	ctx := r.Context()
+	defer sess.Attach()() // a delete lets this reader see session.ended
 	rc := http.NewResponseController(w)
 	// Every write gets a deadline: a reader that stopped reading (gone
 	// without a FIN, or stalled) fails the write instead of pinning this

@@ -1,6 +1,3 @@
-// Package session owns sessions: creating them through an agent adapter,
-// the event pipeline and log, human-in-the-loop state, and fan-out to
-// readers.
 package session
 
 import (
@@ -46,6 +43,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// TurnIdleTimeout, when positive, ends a turn whose agent sent nothing
+	// for that long: an error event (code turn_idle_timeout), the agent is
+	// interrupted, and the turn ends. Zero (the default) disables it.
+	TurnIdleTimeout time.Duration
 }
 
 // Manager holds every session of the server.
@@ -194,8 +195,10 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		log: m.cfg.Logger.With("session", id, "agent", info.ID),
 		rec: rec, pipe: newPipeline(id, m.cfg.Now), changed: make(chan struct{}), gone: make(chan struct{}),
 		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},
-		closedCh: make(chan struct{}),
+		closedCh: make(chan struct{}), endedCh: make(chan struct{}), deletedCh: make(chan struct{}),
+		readersCh: make(chan struct{}), idleTimeout: m.cfg.TurnIdleTimeout,
 	}
+	s.life, s.stopLife = context.WithCancel(context.Background())
 	var env []string
 	if m.cfg.Env != nil {
 		env = m.cfg.Env(info.ID)
@@ -204,9 +207,11 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		Variant: variant, Dir: dir, Env: env, MCP: req.MCP}
 	conn, err := ad.Open(ctx, spec, sink{s})
 	if err != nil {
+		s.stopLife()
 		return nil, wrapAgentErr(err, info.ID, id)
 	}
 	if err := m.cfg.Store.PutSession(ctx, rec); err != nil {
+		s.stopLife()
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("store session: %w", err)
 	}
@@ -224,7 +229,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	meta, _ := json.Marshal(map[string]any{"agent": info.ID, "agentMode": agentMode, "permissionMode": permMode,
 		"model": nilIfEmpty(model), "variant": nilIfEmpty(variant)})
 	s.daemonLocked(schema.EventSessionStarted, &schema.SessionStartedData{Metadata: meta})
-	s.ready = true
+	s.phase = phaseLive
 	s.holding++ // releaseLocked flushes what was emitted while opening
 	autos, ended := s.releaseLocked()
 	s.mu.Unlock()
@@ -260,20 +265,22 @@ func (m *Manager) ensureInstalled(ctx context.Context, ad agent.Adapter, version
 	return nil
 }
 
-// Delete terminates a session and forgets it and its events.
+// Delete terminates a session and forgets it and its events. The id stays
+// taken (Create answers session_already_exists) until the old session's log
+// is wiped, so a new session of the same id never shares its state.
+// Concurrent deletes of one session all succeed once it is gone.
 func (m *Manager) Delete(ctx context.Context, id string) error {
 	s, err := m.Get(id)
 	if err != nil {
 		return err
 	}
-	if err := s.Terminate(ctx); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	delete(m.sessions, id)
-	m.mu.Unlock()
-	close(s.gone)
-	return m.cfg.Store.DeleteSession(ctx, id)
+	return s.delete(ctx, func() {
+		m.mu.Lock()
+		if m.sessions[id] == s {
+			delete(m.sessions, id)
+		}
+		m.mu.Unlock()
+	})
 }
 
 // Shutdown closes every session's agent connection (killing its processes)
@@ -290,6 +297,7 @@ func (m *Manager) Shutdown(ctx context.Context) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			s.stopLife()
 			s.closeConn(ctx)
 		}()
 	}

@@ -26,33 +26,68 @@ type Session struct {
 	dir   string // the agent's working directory (absolute)
 
 	mu       sync.Mutex
+	phase    phase
 	rec      store.SessionRecord
 	recDirty bool // rec changed beyond updatedAt since it was last stored
 	conn     agent.Conn
-	ready    bool          // session.started is out; drafts flow straight through
 	holding  int           // replies being forwarded; drafts wait for their resolved event
 	prebuf   []agent.Draft // drafts held while opening or while a reply is forwarded
 	pipe     *pipeline
 	last     uint64 // last stored sequence
 	count    uint64
 	changed  chan struct{} // closed and replaced whenever the log grows
-	gone     chan struct{} // closed when the session is deleted
 	perms    map[string]*pendingPerm
 	quests   map[string]*pendingQuestion
 	always   map[string]bool
+
+	// Turns: the ordinal of the last turn.started and where each is.
+	turns   uint64
+	turnSeq []uint64
+
+	// Sends go through the adapter one at a time (sendMu); while one is
+	// inside Conn.Send, sending is set and an interrupt is recorded in
+	// interruptReq for the sender to carry out once the agent has the
+	// message (see Interrupt).
+	sendMu       sync.Mutex
+	sending      bool
+	sendDone     chan struct{} // closed when the send in flight is over
+	interruptReq bool
+
+	// Idle-turn watchdog.
+	idleTimeout  time.Duration
+	lastActivity time.Time
+	watching     bool
+
 	closing  bool
 	closedCh chan struct{} // closed once conn.Close returned
-	enc      encCache      // wire encodings of recent events, shared by readers
+	endedCh  chan struct{} // closed on entering phaseEnded
+	life     context.Context
+	stopLife context.CancelFunc // ends the session's goroutines (watchdog)
+
+	// Deletion: gone is closed once the session ended for good and is
+	// being forgotten; readers attached then drain to its session.ended
+	// before the log is wiped (storeMu guards reads against the wipe).
+	deleting  bool
+	deletedCh chan struct{}
+	gone      chan struct{}
+	readers   int
+	readersCh chan struct{} // closed and replaced when a reader detaches
+	storeMu   sync.RWMutex
+	wiped     bool
+
+	enc encCache // wire encodings of recent events, shared by readers
 }
 
 type pendingPerm struct {
 	data      schema.PermissionEventData
 	answering bool
+	turn      uint64 // the turn it was asked in
 }
 
 type pendingQuestion struct {
 	data      schema.QuestionEventData
 	answering bool
+	turn      uint64
 }
 
 // ID returns the client-chosen session id.
@@ -69,12 +104,12 @@ func (k sink) Emit(d agent.Draft) { k.s.emit(d) }
 
 func (s *Session) emit(d agent.Draft) {
 	s.mu.Lock()
-	if !s.ready || s.holding > 0 {
+	if s.phase == phaseOpening || s.holding > 0 {
 		s.prebuf = append(s.prebuf, d)
 		s.mu.Unlock()
 		return
 	}
-	if s.rec.Ended {
+	if s.phase != phaseLive {
 		s.mu.Unlock()
 		s.log.Debug("draft after session end dropped", "type", d.Type)
 		return
@@ -90,7 +125,7 @@ func (s *Session) after(autos []string, ended bool) {
 		go s.autoApprove(a)
 	}
 	if ended {
-		go s.closeConn(context.Background())
+		go s.finishAgentEnd()
 	}
 }
 
@@ -101,13 +136,13 @@ func (s *Session) holdLocked() { s.holding++ }
 // releaseLocked ends a hold and processes the drafts that waited.
 func (s *Session) releaseLocked() (autos []string, ended bool) {
 	s.holding--
-	if s.holding > 0 || !s.ready {
+	if s.holding > 0 || s.phase == phaseOpening {
 		return nil, false
 	}
 	held := s.prebuf
 	s.prebuf = nil
 	for _, d := range held {
-		if s.rec.Ended {
+		if s.phase != phaseLive {
 			break
 		}
 		a, e := s.processLocked(d)
@@ -131,13 +166,15 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 			s.recDirty = true
 		}
 	case schema.EventSessionEnded:
-		// A turn still running when the agent ends the session is over too.
-		evs = s.pipe.turnEnd()
+		// Requests still open and a turn still running when the agent
+		// ends the session are over too.
+		s.pipe.queued = 0
+		evs = append(s.withdrawPendingLocked(true), s.pipe.turnEnd()...)
 	case schema.EventTurnEnded:
 		// A turn that ended is no longer waiting on a human: requests the
 		// agent left open were withdrawn, so they resolve as rejected.
 		if s.pipe.turn {
-			evs = s.withdrawPendingLocked()
+			evs = s.withdrawPendingLocked(false)
 		}
 	}
 	evs = append(evs, s.pipe.run(d)...)
@@ -146,7 +183,7 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 		case *schema.PermissionEventData:
 			if ev.Type == schema.EventPermissionRequested {
 				data.Status = schema.PermissionRequested
-				p := &pendingPerm{data: *data}
+				p := &pendingPerm{data: *data, turn: s.turns}
 				s.perms[data.PermissionID] = p
 				if s.matchesAlways(data) {
 					p.answering = true
@@ -158,12 +195,13 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 		case *schema.QuestionEventData:
 			if ev.Type == schema.EventQuestionRequested {
 				data.Status = schema.QuestionRequested
-				s.quests[data.QuestionID] = &pendingQuestion{data: *data}
+				s.quests[data.QuestionID] = &pendingQuestion{data: *data, turn: s.turns}
 			} else {
 				delete(s.quests, data.QuestionID)
 			}
 		case *schema.SessionEndedData:
 			ended = true
+			s.phase = phaseEnding
 			s.markEndedLocked(data.Reason)
 		}
 	}
@@ -171,29 +209,44 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 	return autos, ended
 }
 
-// withdrawPendingLocked resolves every request not being answered right now
-// as rejected, in a stable order.
-func (s *Session) withdrawPendingLocked() []schema.Event {
+// withdrawPendingLocked resolves as rejected, in a stable order, every
+// request not being answered right now, or every request when all is set
+// (the session ends: an answer in flight will find nothing to settle).
+func (s *Session) withdrawPendingLocked(all bool) []schema.Event {
 	var evs []schema.Event
 	for _, id := range sortedKeys(s.perms) {
-		p := s.perms[id]
-		if p.answering {
-			continue
+		if !s.perms[id].answering || all {
+			evs = append(evs, s.rejectPermLocked(id)...)
 		}
-		delete(s.perms, id)
-		evs = append(evs, s.pipe.run(agent.Draft{Type: schema.EventPermissionResolved, Synthetic: true,
-			Data: &schema.PermissionEventData{PermissionID: id, Action: p.data.Action, Status: schema.PermissionReject, Metadata: p.data.Metadata}})...)
 	}
 	for _, id := range sortedKeys(s.quests) {
-		q := s.quests[id]
-		if q.answering {
-			continue
+		if !s.quests[id].answering || all {
+			evs = append(evs, s.rejectQuestLocked(id)...)
 		}
-		delete(s.quests, id)
-		evs = append(evs, s.pipe.run(agent.Draft{Type: schema.EventQuestionResolved, Synthetic: true,
-			Data: &schema.QuestionEventData{QuestionID: id, Prompt: q.data.Prompt, Options: q.data.Options, Status: schema.QuestionRejected, Metadata: q.data.Metadata}})...)
 	}
 	return evs
+}
+
+// rejectPermLocked resolves a pending permission as rejected.
+func (s *Session) rejectPermLocked(id string) []schema.Event {
+	p := s.perms[id]
+	delete(s.perms, id)
+	return s.pipe.run(agent.Draft{Type: schema.EventPermissionResolved, Synthetic: true,
+		Data: &schema.PermissionEventData{PermissionID: id, Action: p.data.Action, Status: schema.PermissionReject, Metadata: p.data.Metadata}})
+}
+
+// rejectQuestLocked resolves a pending question as rejected.
+func (s *Session) rejectQuestLocked(id string) []schema.Event {
+	q := s.quests[id]
+	delete(s.quests, id)
+	return s.pipe.run(agent.Draft{Type: schema.EventQuestionResolved, Synthetic: true,
+		Data: &schema.QuestionEventData{QuestionID: id, Prompt: q.data.Prompt, Options: q.data.Options, Status: schema.QuestionRejected, Metadata: q.data.Metadata}})
+}
+
+// askedInEndedTurnLocked reports whether a request of the given turn can no
+// longer be answered: its turn is over.
+func (s *Session) askedInEndedTurnLocked(turn uint64) bool {
+	return !s.pipe.turn || s.turns != turn
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -210,8 +263,6 @@ func (s *Session) markEndedLocked(reason schema.SessionEndReason) {
 	s.rec.EndReason = reason
 	s.recDirty = true
 	s.pipe.queued = 0
-	s.perms = map[string]*pendingPerm{}
-	s.quests = map[string]*pendingQuestion{}
 }
 
 // appendLocked stores events, then wakes readers: an event is stored before
@@ -228,7 +279,16 @@ func (s *Session) appendLocked(evs []schema.Event) {
 	}
 	s.last = evs[len(evs)-1].Sequence
 	s.count += uint64(len(evs))
-	s.rec.UpdatedAt = time.Now().UnixMilli()
+	now := time.Now()
+	s.rec.UpdatedAt = now.UnixMilli()
+	s.lastActivity = now
+	for i := range evs {
+		if evs[i].Type == schema.EventTurnStarted {
+			s.turns++
+			s.turnSeq = append(s.turnSeq, evs[i].Sequence)
+			s.watchLocked()
+		}
+	}
 	if s.pipe.native != "" && s.rec.NativeSessionID == nil {
 		s.rec.NativeSessionID = schema.Ptr(s.pipe.native)
 		s.recDirty = true
@@ -283,7 +343,13 @@ func (s *Session) Events(ctx context.Context, after uint64, limit int) ([]schema
 	if limit > 0 {
 		n = limit + 1
 	}
+	s.storeMu.RLock()
+	if s.wiped { // never read the log of a later session with this id
+		s.storeMu.RUnlock()
+		return nil, false, problem.SessionMissing(s.id)
+	}
 	evs, err := s.store.Events(ctx, s.id, after, n)
+	s.storeMu.RUnlock()
 	if err != nil {
 		return nil, false, err
 	}
@@ -295,15 +361,10 @@ func (s *Session) Events(ctx context.Context, after uint64, limit int) ([]schema
 }
 
 // Wait blocks until the log holds an event after the given sequence, the
-// context ends, or the session is deleted. It reports whether events are
-// available.
+// context ends, or the session is deleted and the reader has read its last
+// event (session.ended). It reports whether events are available.
 func (s *Session) Wait(ctx context.Context, after uint64) bool {
 	for {
-		select {
-		case <-s.gone: // deleted: its log is going away, nothing more to read
-			return false
-		default:
-		}
 		s.mu.Lock()
 		if s.last > after {
 			s.mu.Unlock()
@@ -321,7 +382,9 @@ func (s *Session) Wait(ctx context.Context, after uint64) bool {
 	}
 }
 
-// Gone is closed when the session is deleted.
+// Gone is closed when the session is deleted. Its log stays readable, to
+// its session.ended, by readers that Attach()ed, until they detach (or a
+// grace period passes).
 func (s *Session) Gone() <-chan struct{} { return s.gone }
 
 // endedErr is the error for a message sent to an ended session.
@@ -334,58 +397,6 @@ func (s *Session) endedErrLocked() error {
 	e := problem.Invalid("session terminated")
 	e.SessionID = s.id
 	return e
-}
-
-// Send starts a turn with the prompt.
-func (s *Session) Send(ctx context.Context, p agent.Prompt) error {
-	s.mu.Lock()
-	if s.rec.Ended {
-		err := s.endedErrLocked()
-		s.mu.Unlock()
-		return err
-	}
-	if !s.info.NativeTurns {
-		if s.pipe.turn {
-			s.pipe.queued++ // its turn.started follows the running turn's end
-		} else {
-			s.daemonLocked(schema.EventTurnStarted, &schema.TurnEventData{Phase: schema.PhaseStarted})
-		}
-	}
-	conn := s.conn
-	s.mu.Unlock()
-	if err := conn.Send(ctx, p); err != nil {
-		s.mu.Lock()
-		if !s.rec.Ended {
-			msg := err.Error()
-			s.daemonLocked(schema.EventError, &schema.ErrorData{Message: msg, Code: schema.Ptr("send_failed")})
-			s.appendLocked(s.pipe.turnEnd())
-		}
-		s.mu.Unlock()
-		return wrapAgentErr(err, s.info.ID, s.id)
-	}
-	return nil
-}
-
-// Interrupt stops the running turn and keeps the session.
-func (s *Session) Interrupt(ctx context.Context) error {
-	s.mu.Lock()
-	if s.rec.Ended {
-		err := s.endedErrLocked()
-		s.mu.Unlock()
-		return err
-	}
-	conn := s.conn
-	before := s.pipe.turnsEnded
-	s.mu.Unlock()
-	if err := conn.Interrupt(ctx); err != nil {
-		return wrapAgentErr(err, s.info.ID, s.id)
-	}
-	s.mu.Lock()
-	if s.pipe.turnsEnded == before && !s.rec.Ended {
-		s.appendLocked(s.pipe.turnEnd()) // the agent did not close the turn itself
-	}
-	s.mu.Unlock()
-	return nil
 }
 
 // ReplyPermission answers a pending permission request.
@@ -426,6 +437,11 @@ func (s *Session) forwardPermission(ctx context.Context, id string, reply schema
 		func() {
 			if p, ok := s.perms[id]; ok {
 				p.answering = false
+				if s.askedInEndedTurnLocked(p.turn) {
+					// Its turn ended while the reply was forwarded: it
+					// was withdrawn, and nobody can answer it any more.
+					s.appendLocked(s.rejectPermLocked(id))
+				}
 			}
 		},
 		func() {
@@ -463,6 +479,9 @@ func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]stri
 		func() {
 			if q, ok := s.quests[id]; ok {
 				q.answering = false
+				if s.askedInEndedTurnLocked(q.turn) {
+					s.appendLocked(s.rejectQuestLocked(id))
+				}
 			}
 		},
 		func() {
@@ -504,50 +523,6 @@ func (s *Session) forward(ctx context.Context, r agent.Reply, unclaim, settle fu
 		return wrapAgentErr(err, s.info.ID, s.id)
 	}
 	return nil
-}
-
-// Terminate ends the session: the running turn stops, the agent's processes
-// are killed, and a session.ended (terminated by the daemon) is recorded.
-// Terminating an ended session does nothing.
-func (s *Session) Terminate(ctx context.Context) error {
-	s.mu.Lock()
-	if s.rec.Ended {
-		s.mu.Unlock()
-		return nil
-	}
-	// Mark ended first so that whatever the agent emits while dying is
-	// dropped instead of landing after session.ended.
-	s.markEndedLocked(schema.EndTerminated)
-	s.mu.Unlock()
-	s.closeConn(ctx)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.appendLocked(s.pipe.turnEnd())
-	s.daemonLocked(schema.EventSessionEnded, &schema.SessionEndedData{Reason: schema.EndTerminated, TerminatedBy: schema.ByDaemon})
-	return nil
-}
-
-// closeConn closes the agent connection once; concurrent callers wait.
-func (s *Session) closeConn(ctx context.Context) {
-	s.mu.Lock()
-	if s.closing {
-		ch := s.closedCh
-		s.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-		}
-		return
-	}
-	s.closing = true
-	conn := s.conn
-	s.mu.Unlock()
-	if conn != nil {
-		if err := conn.Close(ctx); err != nil {
-			s.log.Warn("closing agent connection", "err", err)
-		}
-	}
-	close(s.closedCh)
 }
 
 // alwaysKeys are the cache keys of a permission request (§2.8): the action

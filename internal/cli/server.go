@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sandbox-agent/sandbox-agent/agent/claude"
 	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/server"
 	"github.com/sandbox-agent/sandbox-agent/session"
@@ -34,6 +35,9 @@ type serverOptions struct {
 	// directory); root is it, opened.
 	fsRoot string
 	root   *server.FSRoot
+	// Lifecycle bounds (see the session package doc).
+	turnIdleTimeout   time.Duration
+	agentStartTimeout time.Duration
 }
 
 func newServerCmd() *cobra.Command {
@@ -81,6 +85,8 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	f.StringVar(&o.fsRoot, "fs-root", "", "confine the /v1/fs routes to this directory (default: the whole file system, as the server's user sees it)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 60*time.Second, "close keep-alive connections idle this long")
 	f.DurationVar(&o.headerTimeout, "read-header-timeout", 10*time.Second, "give up on a request whose headers take longer than this")
+	f.DurationVar(&o.turnIdleTimeout, "turn-idle-timeout", 0, "end a turn whose agent sends nothing for this long (error turn_idle_timeout, agent interrupted); 0: never")
+	f.DurationVar(&o.agentStartTimeout, "agent-start-timeout", claude.DefaultStartTimeout, "fail session creation when an agent process does not answer its start (initialize) within this time")
 	return cmd
 }
 
@@ -88,7 +94,8 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 // buildServer assembles the registry, session manager and HTTP server.
 func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
-	cfg := session.Config{Registry: newRegistry(), Logger: log, Env: agentEnv, Installer: newInstaller()}
+	cfg := session.Config{Registry: newRegistry(o), Logger: log, Env: agentEnv, Installer: newInstaller(),
+		TurnIdleTimeout: o.turnIdleTimeout}
 	if o.root != nil {
 		cfg.Dir = o.root.Dir()
 	}

@@ -18,12 +18,12 @@ import (
 var installer = sync.OnceValue(func() *install.Manager { return install.New(install.Config{}) })
 
 // newRegistry lists the agents in the reference's order.
-func newRegistry() *agent.Registry {
+func newRegistry(o serverOptions) *agent.Registry {
 	// Adapters find their binaries where the installer puts them first.
 	resolve := func(name string) (string, bool) { return installer().Resolve(name) }
 	claude.ResolveBinary = resolve
 	return agent.NewRegistry(
-		claude.New(claude.Options{}),
+		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
 		pending.New("codex").WithResolver(resolve),
 		pending.New("opencode").WithResolver(resolve),
 		pending.New("amp").WithResolver(resolve),
