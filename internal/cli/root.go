@@ -4,7 +4,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,39 +12,45 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=v1.2.3".
-var Version = "0.2.0-dev"
-
 // exitError carries an exit code through cobra.
 type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-// Main runs the CLI and returns the process exit code.
+// Main runs the CLI and returns the process exit code: 0 success, 1 a
+// failure (an API error among them), 2 wrong usage.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRootCmd()
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
-		var ee exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		fmt.Fprintln(os.Stderr, "error:", err)
-		return 1
+		return exitCode(os.Stderr, err)
 	}
 	return 0
 }
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sandbox-agent",
-		Short:         "Run coding agents inside a sandbox and control them over HTTP",
-		Version:       Version,
+		Use:   "sandbox-agent",
+		Short: "Run coding agents inside a sandbox and control them over HTTP",
+		Long: `sandbox-agent installs coding-agent CLIs (Claude Code, Codex, OpenCode,
+Amp) and drives them through one HTTP + SSE API: run the server inside the
+sandbox, then talk to it with the SDKs, the inspector at /ui/, or the api
+commands of this CLI.`,
+		Example: `  sandbox-agent server --no-token
+  sandbox-agent daemon start --no-token && sandbox-agent api agents list
+  sandbox-agent api sessions create demo --agent mock
+  sandbox-agent api sessions send-message-stream demo -m "hello"`,
+		Version:       versionString(),
+		Args:          subcommandOnly,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("sandbox-agent {{.Version}}\n")
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newServerCmd(), newOpenAPICmd())
 	for _, extra := range extraCommands {
 		root.AddCommand(extra())

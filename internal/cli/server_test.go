@@ -18,16 +18,8 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
-// buildBinary compiles the real sandbox-agent binary once per test run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sandbox-agent")
-	cmd := exec.Command("go", "build", "-o", bin, "../../cmd/sandbox-agent")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
+// buildBinary is the real sandbox-agent binary, built once per test run.
+func buildBinary(t *testing.T) string { return cliBinary(t) }
 
 func freePort(t *testing.T) string {
 	t.Helper()
