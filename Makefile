@@ -9,7 +9,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 CLIPKG  := github.com/sandbox-agent/sandbox-agent/internal/cli
 LDFLAGS := -s -w -X $(CLIPKG).Version=$(VERSION) -X $(CLIPKG).Commit=$(COMMIT)
 
-.PHONY: build release run test unit e2e e2e-docs lint openapi bench clean
+.PHONY: build release run test unit e2e e2e-docs lint openapi cli-docs bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sandbox-agent
@@ -48,3 +48,7 @@ bench:
 
 clean:
 	rm -rf bin dist
+
+# docs/cli.md is generated from the command tree; a test fails when stale.
+cli-docs:
+	$(GO) test ./internal/cli -run TestCLIDocs -count=1 -args -update

@@ -37,6 +37,9 @@ the native binary from the npm registry (no npm or node needed; the registry
 comes from NPM_CONFIG_REGISTRY or .npmrc), "auto" tries release, then npm.
 Nothing is downloaded when the agent is already installed or on PATH, unless
 --reinstall is given or --agent-version names another version.`,
+		Example: `  sandbox-agent install-agent claude
+  sandbox-agent install-agent all --source npm
+  sandbox-agent install-agent codex --agent-version 0.40.0 --reinstall`,
 		Args:      cobra.ExactArgs(1),
 		ValidArgs: append(install.Agents(), "all"),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -9,9 +9,10 @@ import (
 
 func newOpenAPICmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "openapi",
-		Short: "Print the OpenAPI document of the HTTP API",
-		Args:  cobra.NoArgs,
+		Use:     "openapi",
+		Short:   "Print the OpenAPI document of the HTTP API",
+		Example: "  sandbox-agent openapi > openapi.json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			srv, cleanup := buildServer(serverOptions{noToken: true}, discardLogger())
 			defer cleanup()

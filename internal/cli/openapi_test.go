@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/openapi.json")
+var update = flag.Bool("update", false, "rewrite the generated docs/openapi.json and docs/cli.md")
 
 // TestOpenAPIUpToDate fails when the committed docs/openapi.json differs
 // from what the binary generates: regenerate with

@@ -49,6 +49,9 @@ func newServerCmd() *cobra.Command {
 
 A token is required unless --no-token is given: pass --token (or set
 SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
+		Example: `  sandbox-agent server --no-token
+  sandbox-agent server --host 0.0.0.0 --port 8080 --token "$SECRET"
+  sandbox-agent server --no-token -O http://localhost:5173 --log-level debug`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.token == "" {
