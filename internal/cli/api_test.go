@@ -29,9 +29,9 @@ type apiFixture struct {
 
 func newAPIFixture(t *testing.T) *apiFixture {
 	t.Helper()
-	bin := cliBinary(t)
+	bin := binary(t)
 	home := t.TempDir()
-	base := startServer(t, bin, cleanEnv(home), "tok")
+	base := startBinary(t, cleanEnv(home), "tok").base
 	return &apiFixture{
 		cli:  cli{bin: bin, env: cleanEnv(home, "SANDBOX_AGENT_ENDPOINT="+base, "SANDBOX_AGENT_TOKEN=tok")},
 		base: base, sdk: client.New(base, client.WithToken("tok")), home: home,

@@ -33,7 +33,10 @@ var builtBinary = sync.OnceValues(func() (string, error) {
 	}
 	binDir = dir
 	bin := dir + "/sandbox-agent"
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/sandbox-agent").CombinedOutput()
+	// Stamped the way the release build stamps it (TestVersion).
+	pkg := "github.com/sandbox-agent/sandbox-agent/internal/cli"
+	ld := "-X " + pkg + ".Version=" + testVersion + " -X " + pkg + ".Commit=" + testCommit + " -X " + pkg + ".Date=" + testDate
+	out, err := exec.Command("go", "build", "-ldflags", ld, "-o", bin, "../../cmd/sandbox-agent").CombinedOutput()
 	if err != nil {
 		return "", &buildError{err, string(out)}
 	}

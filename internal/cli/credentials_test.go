@@ -37,7 +37,7 @@ func fakeHome(t *testing.T) string {
 }
 
 func TestCredentialsCommands(t *testing.T) {
-	bin := cliBinary(t)
+	bin := binary(t)
 	home := fakeHome(t)
 	c := cli{bin: bin, env: cleanEnv(home)}
 
@@ -125,12 +125,12 @@ func TestCredentialsCommands(t *testing.T) {
 // A server whose user is logged in to an agent reports that agent's
 // credentials as available; one in an empty home does not.
 func TestServerSeesConfigFileCredentials(t *testing.T) {
-	bin := cliBinary(t)
+	bin := binary(t)
 	for _, tc := range []struct {
 		home string
 		want bool
 	}{{fakeHome(t), true}, {t.TempDir(), false}} {
-		base := startServer(t, bin, cleanEnv(tc.home), "tok")
+		base := startBinary(t, cleanEnv(tc.home), "tok").base
 		c := cli{bin: bin, env: cleanEnv(tc.home, "SANDBOX_AGENT_ENDPOINT="+base, "SANDBOX_AGENT_TOKEN=tok")}
 		agents := decode[schema.AgentListResponse](t, c.ok(t, "api", "agents", "list"))
 		i := slices.IndexFunc(agents.Agents, func(a schema.AgentInfo) bool { return a.ID == "claude" })

@@ -14,7 +14,7 @@ import (
 )
 
 func TestDaemon(t *testing.T) {
-	bin := cliBinary(t)
+	bin := binary(t)
 	home := t.TempDir()
 	c := cli{bin: bin, env: cleanEnv(home)}
 	port := freePort(t)

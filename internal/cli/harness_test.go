@@ -7,59 +7,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sandbox-agent/sandbox-agent/client"
 )
 
-// The stamps the test binary is built with.
+// The stamps the test binary is built with (binary_test.go).
 const (
 	testVersion = "v9.8.7-test"
 	testCommit  = "0123456789abcdef0123456789abcdef01234567"
 	testDate    = "2026-01-02T03:04:05Z"
 )
-
-var (
-	binOnce sync.Once
-	binDir  string
-	binPath string
-	binErr  error
-	binOut  []byte
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
-
-// cliBinary builds the real binary once per test run, stamped the way the
-// release build stamps it.
-func cliBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	binOnce.Do(func() {
-		binDir, binErr = os.MkdirTemp("", "sandbox-agent-cli-test")
-		if binErr != nil {
-			return
-		}
-		binPath = filepath.Join(binDir, "sandbox-agent")
-		pkg := "github.com/sandbox-agent/sandbox-agent/internal/cli"
-		ld := "-X " + pkg + ".Version=" + testVersion + " -X " + pkg + ".Commit=" + testCommit + " -X " + pkg + ".Date=" + testDate
-		binOut, binErr = exec.Command("go", "build", "-ldflags", ld, "-o", binPath, "../../cmd/sandbox-agent").CombinedOutput()
-	})
-	if binErr != nil {
-		t.Fatalf("build: %v\n%s", binErr, binOut)
-	}
-	return binPath
-}
 
 // cleanEnv is the test process's environment without anything that would
 // make a run depend on the developer's machine: tokens, endpoints, keys,
@@ -133,46 +90,4 @@ func (c cli) fails(t *testing.T, code int, args []string, want ...string) result
 		}
 	}
 	return r
-}
-
-// startServer runs `sandbox-agent server` with a token on a free port
-// and stops it (SIGTERM) when the test ends.
-func startServer(t *testing.T, bin string, env []string, token string) string {
-	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(bin, "server", "--port", port, "--token", token)
-	cmd.Env = env
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-			t.Errorf("server did not stop on SIGTERM; logs:\n%s", logs.String())
-		}
-	})
-	base := "http://127.0.0.1:" + port
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c := client.New(base)
-	for {
-		if _, err := c.Health(ctx); err == nil {
-			return base
-		}
-		select {
-		case <-done:
-			t.Fatalf("server exited:\n%s", logs.String())
-		case <-ctx.Done():
-			t.Fatalf("server never became healthy:\n%s", logs.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
-// buildBinary is the real sandbox-agent binary, built once per test run.
-func buildBinary(t *testing.T) string { return cliBinary(t) }
-
 func freePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -35,7 +32,7 @@ func TestServerBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildBinary(t)
+	bin := binary(t)
 	home := t.TempDir()
 	env := append(os.Environ(), "HOME="+home, "XDG_DATA_HOME="+filepath.Join(home, "data"), "SANDBOX_AGENT_TOKEN=")
 

@@ -104,7 +104,7 @@ func TestCLIDocs(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	c := cli{bin: cliBinary(t), env: cleanEnv(t.TempDir())}
+	c := cli{bin: binary(t), env: cleanEnv(t.TempDir())}
 	want := "sandbox-agent " + testVersion + " (commit " + testCommit[:12] + ", built " + testDate + ")\n"
 	if got := c.ok(t, "--version").stdout; got != want {
 		t.Fatalf("--version = %q, want %q", got, want)
