@@ -1,0 +1,11 @@
+export { SandboxAgent } from "./client.js";
+export type { FsBody, HeadersLike, SandboxAgentConnectOptions, SandboxAgentStartOptions, UploadFsBatchOptions } from "./client.js";
+export { SandboxAgentError } from "./errors.js";
+export type { SandboxAgentProcess, SandboxAgentSpawnHandle, SandboxAgentSpawnLogMode, SandboxAgentSpawnOptions } from "./spawn.js";
+export { SseParser, readSse } from "./sse.js";
+export type { SseMessage } from "./sse.js";
+export { StreamProtocolError, turnStopTypes } from "./stream.js";
+export type { ReconnectOptions, StreamEventsOptions } from "./stream.js";
+export { isContentPart, isEventType, isKnownEvent } from "./types.js";
+export type * from "./types.js";
+export type { components, operations, paths } from "./generated/openapi.js";

@@ -1,0 +1,14 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig({
+  entry: ["src/index.ts"],
+  format: ["esm", "cjs"],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: "es2022",
+  platform: "neutral",
+  // Node modules are loaded lazily by embedded mode only; never bundle them.
+  external: [/^node:/],
+  removeNodeProtocol: false,
+});
