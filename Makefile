@@ -40,8 +40,10 @@ lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
+# Also regenerates the TypeScript SDK's types (a test fails when they are stale).
 openapi: build
 	./$(BIN) openapi > docs/openapi.json
+	cd sdks/typescript && { [ -d node_modules ] || npm ci --prefer-offline --no-audit --no-fund --loglevel=error; } && npm run --silent generate
 
 bench:
 	$(GO) test -run XXX -bench . ./bench/

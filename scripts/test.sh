@@ -48,6 +48,11 @@ go test -race -count=1 -timeout 20m ./...
 # from race builds): it counts allocations over a million deltas.
 echo "== linear-work test"
 go test -count=1 -run '^TestLinearWork$' ./bench/
+
+# The TypeScript SDK against the binary built from this tree (npm ci from
+# the committed lockfile, vitest, npm pack smoke test).
+echo "== typescript sdk"
+scripts/test-sdk-ts.sh
 fi
 
 # == e2e: the real agent CLIs (pinned, installed through our installer into

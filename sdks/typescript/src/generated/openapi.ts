@@ -1630,7 +1630,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1680,7 +1680,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1752,7 +1752,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1809,7 +1809,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1878,7 +1878,7 @@ export interface operations {
                 "Last-Event-ID"?: string;
             };
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1937,7 +1937,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -1994,7 +1994,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -2060,7 +2060,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -2124,7 +2124,7 @@ export interface operations {
             header?: never;
             path: {
                 permission_id: string;
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -2186,7 +2186,7 @@ export interface operations {
             header?: never;
             path: {
                 question_id: string;
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -2244,7 +2244,7 @@ export interface operations {
             header?: never;
             path: {
                 question_id: string;
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
@@ -2305,7 +2305,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Client-chosen session id. */
+                /** @description Client-chosen session id: 1 to 128 characters of UTF-8, no control characters. */
                 session_id: string;
             };
             cookie?: never;
