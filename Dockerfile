@@ -19,8 +19,9 @@ RUN go mod download
 COPY . .
 ARG VERSION=dev
 ARG COMMIT=unknown
+ARG DATE=unknown
 RUN CGO_ENABLED=0 go build -trimpath -buildvcs=false \
-      -ldflags "-s -w -X github.com/sandbox-agent/sandbox-agent/internal/cli.Version=${VERSION} -X github.com/sandbox-agent/sandbox-agent/internal/cli.Commit=${COMMIT}" \
+      -ldflags "-s -w -X github.com/sandbox-agent/sandbox-agent/internal/cli.Version=${VERSION} -X github.com/sandbox-agent/sandbox-agent/internal/cli.Commit=${COMMIT} -X github.com/sandbox-agent/sandbox-agent/internal/cli.Date=${DATE}" \
       -o /out/sandbox-agent ./cmd/sandbox-agent
 
 FROM debian:bookworm-slim

@@ -6,8 +6,9 @@ GO      ?= go
 BIN     := bin/sandbox-agent
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 CLIPKG  := github.com/sandbox-agent/sandbox-agent/internal/cli
-LDFLAGS := -s -w -X $(CLIPKG).Version=$(VERSION) -X $(CLIPKG).Commit=$(COMMIT)
+LDFLAGS := -s -w -X $(CLIPKG).Version=$(VERSION) -X $(CLIPKG).Commit=$(COMMIT) -X $(CLIPKG).Date=$(DATE)
 
 .PHONY: build release run test unit e2e e2e-docs lint openapi cli-docs bench clean
 
@@ -17,7 +18,7 @@ build:
 # release: static binaries for linux/darwin × amd64/arm64 plus SHA256SUMS and
 # install.sh in dist/ (PLATFORMS="linux/amd64" for fewer); see scripts/release.sh.
 release:
-	VERSION=$(VERSION) COMMIT=$(COMMIT) GO=$(GO) ./scripts/release.sh
+	VERSION=$(VERSION) COMMIT=$(COMMIT) DATE=$(DATE) GO=$(GO) ./scripts/release.sh
 
 run: build
 	./$(BIN) server --no-token --port $${PORT:-2468}

@@ -8,6 +8,7 @@ import (
 	"debug/elf"
 	"debug/macho"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -194,6 +195,14 @@ func TestReleaseArtefacts(t *testing.T) {
 		if err != nil || !strings.Contains(string(out), testVersion) {
 			t.Errorf("%s --version = %q (%v), want it to name %s", host, out, err, testVersion)
 		}
+		out, err = exec.Command(host, "version", "--json").Output()
+		var v struct{ Version, Commit, Date, Platform string }
+		if err != nil || json.Unmarshal(out, &v) != nil {
+			t.Fatalf("%s version --json = %q (%v)", host, out, err)
+		}
+		if want := (struct{ Version, Commit, Date, Platform string }{testVersion, testCommit, testDate, runtime.GOOS + "/" + runtime.GOARCH}); v != want {
+			t.Errorf("version --json = %+v, want %+v", v, want)
+		}
 	}
 }
 
@@ -224,7 +233,7 @@ func checkBuildInfo(t *testing.T, path, goos, goarch string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, stamp := range []string{testVersion} {
+	for _, stamp := range []string{testVersion, testCommit, testDate} {
 		if !bytes.Contains(b, []byte(stamp)) {
 			t.Errorf("binary does not contain the stamp %q", stamp)
 		}
