@@ -30,8 +30,10 @@ func unregister(p *Proc) {
 // KillAll terminates every live Proc started by this package, in parallel,
 // each with the given grace period, and returns once all were reaped. It is
 // meant for server shutdown; processes started while it runs are not
-// included.
+// included. Every Supervisor is shut down first and refuses new leases.
 func KillAll(grace time.Duration) {
+	// Supervisors first, or they would restart what is about to be killed.
+	shutdownSupervisors()
 	live.Lock()
 	procs := make([]*Proc, 0, len(live.m))
 	for p := range live.m {
