@@ -343,7 +343,7 @@ func TestInstallAsRoot(t *testing.T) {
 		t.Errorf("install.sh fetched %q, want %q", got, want)
 	}
 	bin := filepath.Join(binDir, "sandbox-agent")
-	for _, want := range []string{"verified SHA-256 " + fileSHA256(t, filepath.Join(dist, asset)), "installed sandbox-agent version " + testVersion, "to " + bin} {
+	for _, want := range []string{"verified SHA-256 " + fileSHA256(t, filepath.Join(dist, asset)), "installed sandbox-agent " + testVersion, testDate, "to " + bin} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("install.sh output lacks %q\n%s", want, r)
 		}
@@ -373,7 +373,7 @@ func TestInstallAsUser(t *testing.T) {
 		t.Errorf("install.sh fetched %q, want %q", got, want)
 	}
 	bin := filepath.Join(s.home, ".local", "bin", "sandbox-agent")
-	for _, want := range []string{"installed sandbox-agent version " + testVersion, "to " + bin, filepath.Dir(bin) + " is not on PATH"} {
+	for _, want := range []string{"installed sandbox-agent " + testVersion, testDate, "to " + bin, filepath.Dir(bin) + " is not on PATH"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("install.sh output lacks %q\n%s", want, r)
 		}
