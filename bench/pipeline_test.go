@@ -18,6 +18,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if isFakeClaude() {
+		fakeClaude()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,8 +25,8 @@ import (
 )
 
 // turnTimeout bounds every wait, so a broken pipeline fails the run
-// instead of hanging it.
-const turnTimeout = 30 * time.Second
+// instead of hanging it. The report raises it for its million-delta turns.
+var turnTimeout = 30 * time.Second
 
 // rig is a real server on a loopback socket, with the mock agent (no pause
 // between events) and the burst agent registered, and a client for it.
@@ -39,10 +40,10 @@ type rig struct {
 	ids int
 }
 
-func newRig(tb testing.TB) *rig {
+func newRig(tb testing.TB, extra ...agent.Adapter) *rig {
 	tb.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := agent.NewRegistry(mock.New(mock.Options{Interval: -1}), &burstAdapter{})
+	reg := agent.NewRegistry(append([]agent.Adapter{mock.New(mock.Options{Interval: -1}), &burstAdapter{}}, extra...)...)
 	mgr := session.NewManager(session.Config{Registry: reg, Dir: tb.TempDir(), Logger: quiet})
 	srv := server.New(server.Config{Manager: mgr, Logger: quiet, HomeDir: tb.TempDir()})
 	ts := httptest.NewServer(srv)
@@ -75,12 +76,18 @@ type stream struct {
 // with the session's opening events.
 func (r *rig) open(agentID string, n int, how reading, record bool) *stream {
 	r.tb.Helper()
+	return r.openReq(schema.CreateSessionRequest{Agent: agentID}, n, how, record)
+}
+
+// openReq is open with the whole create request.
+func (r *rig) openReq(req schema.CreateSessionRequest, n int, how reading, record bool) *stream {
+	r.tb.Helper()
 	r.ids++
 	id := fmt.Sprintf("bench-%d", r.ids)
 	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
 	defer cancel()
-	if _, err := r.c.CreateSession(ctx, id, schema.CreateSessionRequest{Agent: agentID}); err != nil {
-		r.tb.Fatalf("create %s session: %v", agentID, err)
+	if _, err := r.c.CreateSession(ctx, id, req); err != nil {
+		r.tb.Fatalf("create %s session: %v", req.Agent, err)
 	}
 	s := &stream{r: r, id: id}
 	for range n {
@@ -291,6 +298,25 @@ func (s *subscriber) on(seq uint64, typ schema.EventType, ev *schema.Event) bool
 // line gives the sequence; the data line is only searched for the two
 // lifecycle types the harness waits for.
 func (r *rig) readRaw(ctx context.Context, id string, fn func(uint64, schema.EventType, *schema.Event) bool) error {
+	var (
+		turnEnded    = []byte(`"type":"turn.ended"`)
+		sessionEnded = []byte(`"type":"session.ended"`)
+	)
+	return r.frames(ctx, id, func(seq uint64, data []byte) bool {
+		var typ schema.EventType
+		switch {
+		case bytes.Contains(data, turnEnded):
+			typ = schema.EventTurnEnded
+		case bytes.Contains(data, sessionEnded):
+			typ = schema.EventSessionEnded
+		}
+		return fn(seq, typ, nil)
+	})
+}
+
+// frames reads the session's SSE stream frame by frame: fn gets each
+// event's sequence and its data line (valid only during the call).
+func (r *rig) frames(ctx context.Context, id string, fn func(seq uint64, data []byte) bool) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.ts.URL+"/v1/sessions/"+id+"/events/sse", nil)
 	if err != nil {
 		return err
@@ -303,15 +329,20 @@ func (r *rig) readRaw(ctx context.Context, id string, fn func(uint64, schema.Eve
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET events/sse: %s", resp.Status)
 	}
-	var (
-		turnEnded    = []byte(`"type":"turn.ended"`)
-		sessionEnded = []byte(`"type":"session.ended"`)
-	)
 	br := bufio.NewReaderSize(resp.Body, 1<<20)
 	var seq uint64
-	var typ schema.EventType
+	var data []byte
 	for {
 		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A data line longer than the buffer (a whole long message):
+			// only its start is kept.
+			data = append(data[:0], line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			line = nil
+		}
 		if err != nil {
 			return err
 		}
@@ -322,17 +353,12 @@ func (r *rig) readRaw(ctx context.Context, id string, fn func(uint64, schema.Eve
 				return fmt.Errorf("bad id line %q", line)
 			}
 		case bytes.HasPrefix(line, []byte("data:")):
-			switch {
-			case bytes.Contains(line, turnEnded):
-				typ = schema.EventTurnEnded
-			case bytes.Contains(line, sessionEnded):
-				typ = schema.EventSessionEnded
-			}
-		case len(bytes.TrimSpace(line)) == 0:
-			if seq != 0 && !fn(seq, typ, nil) {
+			data = append(data[:0], line...)
+		case line != nil && len(bytes.TrimSpace(line)) == 0:
+			if seq != 0 && !fn(seq, data) {
 				return nil
 			}
-			seq, typ = 0, ""
+			seq, data = 0, data[:0]
 		}
 	}
 }

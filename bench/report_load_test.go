@@ -1,0 +1,7 @@
+package bench
+
+import "testing"
+
+func reportFanout(t *testing.T) {}
+
+func reportHTTP(t *testing.T) {}
