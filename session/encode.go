@@ -33,8 +33,8 @@ type Encoded struct {
 // events, so that N subscribers cost one json.Marshal per event, not N.
 type encCache struct {
 	mu    sync.Mutex
-	bytes int // held by slots
-	slots [encCacheSize]encSlot
+	bytes int       // held by slots
+	slots []encSlot // grows with the log up to encCacheSize, so idle sessions stay small
 }
 
 type encSlot struct {
@@ -45,7 +45,10 @@ type encSlot struct {
 func (c *encCache) get(seq uint64) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s := c.slots[seq%encCacheSize]; s.seq == seq {
+	if len(c.slots) == 0 {
+		return nil
+	}
+	if s := c.slots[seq%uint64(len(c.slots))]; s.seq == seq {
 		return s.json
 	}
 	return nil
@@ -54,12 +57,29 @@ func (c *encCache) get(seq uint64) []byte {
 func (c *encCache) put(seq uint64, b []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	slot := &c.slots[seq%encCacheSize]
+	if n := len(c.slots); seq >= uint64(n) && n < encCacheSize {
+		c.grow(min(encCacheSize, max(64, 2*n, int(min(seq+1, encCacheSize)))))
+	}
+	slot := &c.slots[seq%uint64(len(c.slots))]
 	c.bytes -= len(slot.json)
 	*slot = encSlot{}
 	if c.bytes+len(b) <= encCacheBytes {
 		*slot = encSlot{seq: seq, json: b}
 		c.bytes += len(b)
+	}
+}
+
+// grow resizes the cache to n slots, keeping what still fits.
+func (c *encCache) grow(n int) {
+	old := c.slots
+	c.slots = make([]encSlot, n)
+	c.bytes = 0
+	for _, s := range old {
+		if s.json != nil {
+			dst := &c.slots[s.seq%uint64(n)]
+			c.bytes += len(s.json) - len(dst.json)
+			*dst = s
+		}
 	}
 }
 

@@ -103,7 +103,13 @@ func (l *eventLog) append(evs []schema.Event) {
 	for len(evs) > 0 {
 		n := len(l.chunks)
 		if n == 0 || len(l.chunks[n-1]) == chunkSize {
-			l.chunks = append(l.chunks, make([]schema.Event, 0, chunkSize))
+			// The first chunk starts small and grows by append: a session
+			// that holds a few events does not pay for a thousand.
+			size := chunkSize
+			if n == 0 {
+				size = 16
+			}
+			l.chunks = append(l.chunks, make([]schema.Event, 0, size))
 			n++
 		}
 		last := l.chunks[n-1]
