@@ -49,6 +49,11 @@ openapi: build
 bench:
 	$(GO) test -run XXX -bench . ./bench/
 
+# The performance report (bench/README.md): every figure with its ratio,
+# from one run. PARTS=scaling,limit,latency,fanout,http PROFILE=dir
+bench-report:
+	$(GO) test -run '^TestReport$$' -count=1 -timeout 60m -v ./bench/ -report $(if $(PARTS),-report.only $(PARTS)) $(if $(PROFILE),-report.profile $(PROFILE))
+
 clean:
 	rm -rf bin dist
 

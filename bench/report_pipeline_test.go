@@ -30,7 +30,10 @@ func claudeRun(t *testing.T, r *rig, n, reps int, keep bool) (u usage, events ui
 	runtime.GC()
 	m := markUsage()
 	for range reps {
-		got := s.turn(fmt.Sprintf("burst %d", n))
+		got, err := s.turnUnanswered(fmt.Sprintf("burst %d", n))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if got != uint64(n)+overhead {
 			t.Fatalf("a turn of %d deltas gave %d events, want %d", n, got, uint64(n)+overhead)
 		}

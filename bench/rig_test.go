@@ -115,20 +115,42 @@ func (s *stream) turn(msg string) uint64 {
 		s.r.tb.Fatalf("send %q: %v", msg, err)
 	}
 	s.answer(ctx)
+	n, err := s.ended()
+	if err != nil {
+		s.r.tb.Fatal(err)
+	}
+	return n
+}
+
+// turnUnanswered is turn for agents that ask nothing: no in-process reader
+// watches for questions, so the process's work is the pipeline's alone.
+// It may be called from any goroutine.
+func (s *stream) turnUnanswered(msg string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+	defer cancel()
+	if err := s.r.c.SendMessage(ctx, s.id, schema.MessageRequest{Message: msg}); err != nil {
+		return 0, fmt.Errorf("send %q: %w", msg, err)
+	}
+	return s.ended()
+}
+
+// ended waits until every subscriber has read the turn's turn.ended and
+// returns the number of events of the turn.
+func (s *stream) ended() (uint64, error) {
 	var end uint64
 	for i, sub := range s.subs {
 		seq, err := sub.waitEnd()
 		if err != nil {
-			s.r.tb.Fatal(err)
+			return 0, err
 		}
 		if i > 0 && seq != end {
-			s.r.tb.Fatalf("subscriber %d saw turn.ended at %d, subscriber 0 at %d", i, seq, end)
+			return 0, fmt.Errorf("subscriber %d saw turn.ended at %d, subscriber 0 at %d", i, seq, end)
 		}
 		end = seq
 	}
 	n := end - s.last
 	s.last = end
-	return n
+	return n, nil
 }
 
 // answer replies to every permission and question of the turn over HTTP,
@@ -231,7 +253,7 @@ type subscriber struct {
 
 func (r *rig) subscribe(id string, how reading, record bool) *subscriber {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &subscriber{cancel: cancel, done: make(chan struct{}), ends: make(chan uint64, 1<<12),
+	s := &subscriber{cancel: cancel, done: make(chan struct{}), ends: make(chan uint64, 64),
 		ended: make(chan uint64, 1), caught: make(chan uint64, 64), catching: true, record: record}
 	go func() {
 		defer close(s.done)
@@ -329,7 +351,7 @@ func (r *rig) frames(ctx context.Context, id string, fn func(seq uint64, data []
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET events/sse: %s", resp.Status)
 	}
-	br := bufio.NewReaderSize(resp.Body, 1<<20)
+	br := bufio.NewReaderSize(resp.Body, 16<<10)
 	var seq uint64
 	var data []byte
 	for {
