@@ -106,11 +106,12 @@ func (a account) attr() *syscall.SysProcAttr {
 // sandbox is one install's world: a HOME and TMPDIR owned by the account,
 // under a directory any user can enter, removed at the end.
 type sandbox struct {
-	t    *testing.T
-	acct account
-	base string
-	home string
-	tmp  string
+	t     *testing.T
+	acct  account
+	shell []string // runs install.sh; dash unless a test says otherwise
+	base  string
+	home  string
+	tmp   string
 }
 
 func newSandbox(t *testing.T, acct account) *sandbox {
@@ -134,6 +135,9 @@ func newSandbox(t *testing.T, acct account) *sandbox {
 	return s
 }
 
+// scriptTools are the commands install.sh may run.
+var scriptTools = []string{"awk", "chmod", "cp", "curl", "id", "mkdir", "mktemp", "mv", "rm", "sha256sum", "uname", "wget"}
+
 // toolPath builds a PATH directory holding only the commands install.sh
 // may use (symlinks to the real ones), minus those in without. A command
 // the script needs but is not listed makes the install fail, so the list
@@ -143,7 +147,7 @@ func (s *sandbox) toolPath(without ...string) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		s.t.Fatal(err)
 	}
-	for _, tool := range []string{"awk", "chmod", "cp", "curl", "id", "mkdir", "mktemp", "mv", "rm", "sha256sum", "uname", "wget"} {
+	for _, tool := range scriptTools {
 		if strings.Contains(" "+strings.Join(without, " ")+" ", " "+tool+" ") {
 			continue
 		}
@@ -167,7 +171,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
 }
 
-// install runs install.sh under dash as the sandbox's account, with a
+// install runs install.sh (under dash by default) as the sandbox's account, with a
 // clean environment: PATH, HOME, TMPDIR, the release URL and extra.
 func (s *sandbox) install(baseURL, path string, extra ...string) result {
 	s.t.Helper()
@@ -183,7 +187,11 @@ func (s *sandbox) install(baseURL, path string, extra ...string) result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, dashPath(s.t), script)
+	shell := s.shell
+	if shell == nil {
+		shell = []string{dashPath(s.t)}
+	}
+	cmd := exec.CommandContext(ctx, shell[0], append(shell[1:], script)...)
 	cmd.Dir = s.home
 	cmd.Env = append([]string{"PATH=" + path, "HOME=" + s.home, "TMPDIR=" + s.tmp, "SANDBOX_AGENT_BASE_URL=" + baseURL}, extra...)
 	cmd.SysProcAttr = s.acct.attr()
@@ -530,6 +538,60 @@ func TestInstallUnwritableBinDir(t *testing.T) {
 		t.Errorf("%s holds %d entries", locked, len(entries))
 	}
 	if left := s.tmpLeft(); len(left) > 0 {
+		t.Errorf("install.sh left %v in TMPDIR", left)
+	}
+}
+
+// TestInstallUnderBusybox: an Alpine-like system where the shell and every
+// tool (wget included, no curl) are busybox applets.
+func TestInstallUnderBusybox(t *testing.T) {
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("busybox is needed for this test (apt-get install busybox)")
+		}
+		t.Skip("busybox is not installed")
+	}
+	_, user := accounts(t)
+	dist := release(t)
+	rs := newReleaseServer(t, dist, nil)
+	s := newSandbox(t, user)
+	s.shell = []string{busybox, "sh"}
+	tools := filepath.Join(s.base, "busybox")
+	if err := os.Mkdir(tools, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range scriptTools {
+		if tool == "curl" {
+			continue
+		}
+		if err := os.Symlink(busybox, filepath.Join(tools, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	binDir := filepath.Join(s.home, "bin")
+	r := s.install(rs.URL, tools, "SANDBOX_AGENT_BIN_DIR="+binDir)
+	if r.err != nil {
+		t.Fatalf("install.sh failed under busybox\n%s", r)
+	}
+	bin := filepath.Join(binDir, "sandbox-agent")
+	if !strings.Contains(r.stdout, "installed sandbox-agent "+testVersion) {
+		t.Errorf("install.sh output lacks the installed version\n%s", r)
+	}
+	s.checkInstalled(bin, hostAsset())
+
+	// The same system refuses a corrupted checksum.
+	bad := newReleaseServer(t, dist, map[string][]byte{"SHA256SUMS": []byte(strings.Repeat("0", 64) + "  " + hostAsset() + "\n")})
+	s2 := newSandbox(t, user)
+	s2.shell = s.shell
+	r = s2.install(bad.URL, tools, "SANDBOX_AGENT_BIN_DIR="+filepath.Join(s2.home, "bin"))
+	if r.err == nil || !strings.Contains(r.stderr, "checksum mismatch") {
+		t.Errorf("want a checksum mismatch under busybox\n%s", r)
+	}
+	if _, err := os.Stat(filepath.Join(s2.home, "bin")); !os.IsNotExist(err) {
+		t.Errorf("a failed install created the bin dir (%v)", err)
+	}
+	if left := s2.tmpLeft(); len(left) > 0 {
 		t.Errorf("install.sh left %v in TMPDIR", left)
 	}
 }
