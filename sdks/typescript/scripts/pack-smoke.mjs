@@ -5,7 +5,7 @@
 // against the installed declarations, once with browser types only and
 // once with Node types only. Exits non-zero on any failure.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +59,18 @@ try {
     if (out !== "ok") throw new Error(`${file} printed ${out}`);
     console.log(`pack-smoke: ${file} ok`);
   }
+
+  // Browsers, Deno and workers load the ESM entry: outside the lazily
+  // imported embedded-mode chunk it must not touch a Node-only API.
+  const pkgDir = join(app, "node_modules/sandbox-agent/dist");
+  const entry = readFileSync(join(pkgDir, "index.js"), "utf8")
+    .replace(/\/\*[\s\S]*?\*\//g, "") // comments may name anything
+    .replace(/^\s*\/\/.*$/gm, "");
+  const nodeOnly = entry.match(/\b(process\.|Buffer\b|require\(|__dirname|__filename)|from ["']node:|import\(["']node:/g);
+  if (nodeOnly) throw new Error(`dist/index.js uses Node-only APIs: ${[...new Set(nodeOnly)].join(", ")}`);
+  const lazy = [...entry.matchAll(/import\(["']\.\/([^"']+)["']\)/g)].map((m) => m[1]);
+  if (lazy.length !== 1 || !/^spawn-/.test(lazy[0])) throw new Error(`unexpected lazy chunks: ${lazy.join(", ")}`);
+  console.log("pack-smoke: the ESM entry uses no Node-only API (embedded mode is a lazy chunk)");
 
   copyFileSync(join(sdkDir, "examples/quickstart.ts"), join(app, "quickstart.ts"));
   const tsc = join(sdkDir, "node_modules/typescript/bin/tsc");

@@ -1,6 +1,6 @@
 import { SandboxAgentError, readProblem } from "./errors.js";
 import type { SandboxAgentSpawnHandle, SandboxAgentSpawnOptions } from "./spawn.js";
-import { type StreamEventsOptions, eventStream, turnStream } from "./stream.js";
+import { type StreamEventsOptions, type StreamTurnOptions, eventStream, turnStream } from "./stream.js";
 import type {
   AgentInstallRequest,
   AgentListResponse,
@@ -264,15 +264,16 @@ export class SandboxAgent {
    * including the first `turn.ended`, `session.ended`, `error`,
    * `agent.unparsed`, `permission.requested` or `question.requested` (after
    * answering a request, follow the turn with {@link streamEvents}). A
+   * message queued behind a running turn yields nothing of that turn. A
    * dropped connection is resumed without loss once the first event arrived.
    */
   streamTurn(
     sessionId: string,
     request: MessageRequest,
-    query?: TurnStreamQuery,
+    options?: TurnStreamQuery & StreamTurnOptions,
     signal?: AbortSignal,
   ): AsyncGenerator<UniversalEvent, void, undefined> {
-    return turnStream(this, sessionId, request, query ?? {}, signal);
+    return turnStream(this, sessionId, request, options ?? {}, signal);
   }
 
   // ---- human in the loop

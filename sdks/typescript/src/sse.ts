@@ -101,19 +101,41 @@ export class SseParser {
   }
 }
 
+/** Thrown by {@link readSse} when the stream stayed silent longer than its idle timeout. */
+export class SseIdleTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no data (not even a keep-alive) for ${ms} ms: the connection is presumed dead`);
+    this.name = "SseIdleTimeoutError";
+  }
+}
+
+/** Options of {@link readSse}. */
+export interface ReadSseOptions {
+  /**
+   * Give up when no bytes arrive for this long (the server sends a
+   * keep-alive comment every 15 s, so silence means a dead connection that
+   * TCP has not noticed). 0 or absent: wait forever.
+   */
+  idleTimeoutMs?: number;
+}
+
 /**
  * Reads a response body as server-sent events. The iteration ends when the
  * body ends; leaving the loop early cancels the body.
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage, void, undefined> {
+export async function* readSse(
+  body: ReadableStream<Uint8Array>,
+  options: ReadSseOptions = {},
+): AsyncGenerator<SseMessage, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const queue: SseMessage[] = [];
   const parser = new SseParser((m) => queue.push(m));
+  const idle = options.idleTimeoutMs ?? 0;
   let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = idle > 0 ? await withTimeout(reader.read(), idle) : await reader.read();
       if (done) finished = true;
       parser.feed(done ? decoder.decode() : decoder.decode(value, { stream: true }));
       while (queue.length > 0) yield queue.shift()!;
@@ -126,4 +148,12 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SseIdleTimeoutError(ms)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

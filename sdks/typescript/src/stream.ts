@@ -4,7 +4,7 @@
 import type { SandboxAgent } from "./client.js";
 import { SandboxAgentError } from "./errors.js";
 import { readSse } from "./sse.js";
-import type { MessageRequest, TurnStreamQuery, UniversalEvent } from "./types.js";
+import type { MessageRequest, UniversalEvent } from "./types.js";
 
 /** How a stream reconnects after a dropped connection. */
 export interface ReconnectOptions {
@@ -26,9 +26,26 @@ export interface StreamEventsOptions {
   signal?: AbortSignal;
   /** Reconnect after a dropped connection (default), or `false` to end instead. */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Reconnect when nothing, not even the server's 15 s keep-alive, arrived
+   * for this long: a connection that died without TCP noticing. Default
+   * 60 000 ms; 0 waits forever.
+   */
+  idleTimeoutMs?: number;
   /** Accepted for compatibility with `EventsQuery`; an event stream has no limit. */
   limit?: number;
 }
+
+/** Options of `streamTurn` beyond the original's `includeRaw`. */
+export interface StreamTurnOptions {
+  includeRaw?: boolean;
+  /** How the turn is resumed after a dropped connection; see {@link StreamEventsOptions.reconnect}. */
+  reconnect?: boolean | ReconnectOptions;
+  /** See {@link StreamEventsOptions.idleTimeoutMs}. */
+  idleTimeoutMs?: number;
+}
+
+const defaultIdleTimeoutMs = 60_000;
 
 /** The event types after which the server closes a turn stream. */
 export const turnStopTypes: ReadonlySet<string> = new Set([
@@ -62,28 +79,28 @@ export async function* turnStream(
   client: SandboxAgent,
   sessionId: string,
   request: MessageRequest,
-  query: TurnStreamQuery,
+  options: StreamTurnOptions,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<UniversalEvent, void, undefined> {
-  const res = await client.postMessageStream(sessionId, request, query, signal);
+  const res = await client.postMessageStream(sessionId, request, { includeRaw: options.includeRaw }, signal);
   // The turn stream starts after the session's last event before the
   // message, a sequence the client never sees: until the first event
   // arrives there is nothing to resume from.
   const cursor: Cursor = { last: -1, failures: 0 };
   const stop = (ev: UniversalEvent) => turnStopTypes.has(ev.type);
   try {
-    for await (const ev of events(res, cursor)) {
+    for await (const ev of events(res, cursor, options.idleTimeoutMs)) {
       if (signal?.aborted) return;
       yield ev;
       if (stop(ev)) return;
     }
   } catch (err) {
     if (signal?.aborted) return;
-    if (err instanceof StreamProtocolError || cursor.last < 0) throw err;
+    if (err instanceof StreamProtocolError || cursor.last < 0 || options.reconnect === false) throw err;
   }
   if (signal?.aborted) return;
   if (cursor.last < 0) throw new Error(`the turn stream of session ${sessionId} closed before its first event`);
-  yield* follow(client, sessionId, cursor, { includeRaw: query.includeRaw, signal }, stop);
+  yield* follow(client, sessionId, cursor, { ...options, signal }, stop);
 }
 
 /** An event stream carried something that is not an event; reconnecting would not help. */
@@ -128,7 +145,7 @@ async function* follow(
     }
     lastError = undefined;
     try {
-      for await (const ev of events(res, cursor)) {
+      for await (const ev of events(res, cursor, options.idleTimeoutMs)) {
         if (signal?.aborted) return;
         yield ev;
         if (stop(ev)) return;
@@ -149,9 +166,13 @@ async function* follow(
 // events parses an SSE response into events, skipping any at or before
 // cursor.last (a replay overlapping what was already yielded) and moving the
 // cursor past each one it yields.
-async function* events(res: Response, cursor: Cursor): AsyncGenerator<UniversalEvent, void, undefined> {
+async function* events(
+  res: Response,
+  cursor: Cursor,
+  idleTimeoutMs = defaultIdleTimeoutMs,
+): AsyncGenerator<UniversalEvent, void, undefined> {
   if (!res.body) throw new StreamProtocolError("the event stream has no readable body in this runtime");
-  for await (const message of readSse(res.body)) {
+  for await (const message of readSse(res.body, { idleTimeoutMs })) {
     if (message.event !== "message") continue; // a kind of frame this SDK does not know
     let ev: UniversalEvent;
     try {

@@ -80,6 +80,19 @@ describe("sessions", () => {
     expect(events.every((e) => e.session_id === id && e.raw === null)).toBe(true);
   });
 
+  it("streams only the turn it started, also when queued behind a running turn", async () => {
+    const id = sessionId("queued");
+    await sdk.createSession(id, { agent: "mock" });
+    await sdk.postMessage(id, { message: "markdown" }); // still running when the next message arrives
+    const events = await until(sdk.streamTurn(id, { message: "echo second" }));
+    expect(events[0]!.type).toBe("turn.started");
+    expect(events.at(-1)!.type).toBe("turn.ended");
+    const texts = events.filter((e) => isEventType(e, "item.completed")).map(textOf);
+    expect(texts).toEqual(["echo second", "second"]); // the user's message and the reply, no markdown
+    const log = (await sdk.getEvents(id)).events!;
+    expect(log.filter((e) => e.type === "turn.ended" && e.sequence < events[0]!.sequence)).toHaveLength(1);
+  });
+
   it("pages events with offset, limit and hasMore, raw on request", async () => {
     const id = sessionId("page");
     await sdk.createSession(id, { agent: "mock" });

@@ -35,14 +35,19 @@ export function json(value: unknown, status = 200): Response {
   return new Response(JSON.stringify(value), { status, headers: { "Content-Type": "application/json" } });
 }
 
-/** An SSE response whose body delivers the given chunks, then ends or (with `fail`) errors. */
-export function sse(chunks: string[], opts: { fail?: boolean } = {}): Response {
+/**
+ * An SSE response whose body delivers the given chunks, then ends, errors
+ * (`fail`) or goes silent without closing (`stall`).
+ */
+export function sse(chunks: string[], opts: { fail?: boolean; stall?: boolean } = {}): Response {
   const enc = new TextEncoder();
   let i = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (i < chunks.length) {
         controller.enqueue(enc.encode(chunks[i++]!));
+      } else if (opts.stall) {
+        return new Promise<void>(() => {});
       } else if (opts.fail) {
         controller.error(new TypeError("terminated"));
       } else {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type SseMessage, SseParser, readSse } from "../../src/index.js";
+import { SseIdleTimeoutError, type SseMessage, SseParser, readSse } from "../../src/index.js";
 
 function parse(chunks: string[]): SseMessage[] {
   const out: SseMessage[] = [];
@@ -94,6 +94,29 @@ describe("readSse", () => {
     const got: SseMessage[] = [];
     for await (const m of readSse(body([bytes.slice(0, 8), bytes.slice(8, at), bytes.slice(at)]))) got.push(m);
     expect(got.map((m) => JSON.parse(m.data))).toEqual([{ t: "héllo ✓" }]);
+  });
+
+  it("throws SseIdleTimeoutError when the stream goes silent, but keep-alives keep it open", async () => {
+    const enc = new TextEncoder();
+    let n = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (n++ < 5) {
+          await new Promise((r) => setTimeout(r, 10));
+          c.enqueue(enc.encode(": keep-alive\n\n"));
+        } else if (n === 6) {
+          c.enqueue(enc.encode("data: after\n\n"));
+        } else {
+          await new Promise(() => {}); // silent from now on
+        }
+      },
+    });
+    const got: string[] = [];
+    const err = await (async () => {
+      for await (const m of readSse(stream, { idleTimeoutMs: 40 })) got.push(m.data);
+    })().catch((e: unknown) => e);
+    expect(got).toEqual(["after"]);
+    expect(err).toBeInstanceOf(SseIdleTimeoutError);
   });
 
   it("yields events of the last chunk and cancels the body when left early", async () => {

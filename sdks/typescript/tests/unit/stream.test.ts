@@ -135,6 +135,15 @@ describe("streamEvents", () => {
     expect(parts[1]).toEqual({ type: "hologram", frames: 3 });
   });
 
+  it("reconnects a connection that went silent (no keep-alive) after idleTimeoutMs", async () => {
+    const { sdk, calls } = await client((_req, call) =>
+      call === 0 ? sse([frame({ sequence: 1 })], { stall: true }) : sse([frame({ sequence: 2 })]),
+    );
+    const got = await take(sdk.streamEvents("s", { idleTimeoutMs: 30, reconnect: fast }), 2);
+    expect(got.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(calls.map((c) => c.url.searchParams.get("offset"))).toEqual(["0", "1"]);
+  });
+
   it("refuses data that is not JSON instead of reconnecting", async () => {
     const { sdk, calls } = await client(() => sse(["data: {oops\n\n"]));
     await expect(take(sdk.streamEvents("s"))).rejects.toMatchObject({ name: "StreamProtocolError" });
