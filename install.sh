@@ -17,8 +17,8 @@
 #   SANDBOX_AGENT_BIN_DIR   where to put the binary (default: /usr/local/bin as
 #                           root, ~/.local/bin otherwise)
 #
-# POSIX sh: runs under dash, busybox ash and bash; needs curl or wget, and
-# sha256sum, shasum or openssl.
+# POSIX sh (tested under dash, busybox sh and bash --posix); needs curl or
+# wget, and sha256sum, shasum or openssl.
 set -eu
 
 default_base_url=https://github.com/sandbox-agent/sandbox-agent/releases

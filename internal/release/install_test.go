@@ -6,6 +6,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -514,6 +516,90 @@ func TestInstallRejectsUnknownPlatform(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInstallPicksPlatformBuild: install.sh maps what uname reports to
+// the right release file, and verifies it with whichever SHA-256 tool the
+// system has (sha256sum on Linux, shasum on macOS, else openssl); the
+// macOS cases run under bash --posix, as macOS's /bin/sh does. The
+// release served here has a stand-in file per platform, so the macOS and
+// arm64 paths of the script run on this Linux machine too.
+func TestInstallPicksPlatformBuild(t *testing.T) {
+	_, user := accounts(t)
+	dist := release(t)
+	for _, c := range []struct {
+		kernel, machine, asset, hasher string
+		rosetta                        bool // an x86_64 shell translated on Apple silicon
+	}{
+		{"Linux", "x86_64", "sandbox-agent-linux-amd64", "sha256sum", false},
+		{"Linux", "aarch64", "sandbox-agent-linux-arm64", "sha256sum", false},
+		{"Darwin", "arm64", "sandbox-agent-darwin-arm64", "shasum", false},
+		{"Darwin", "x86_64", "sandbox-agent-darwin-amd64", "openssl", false},
+		{"Darwin", "x86_64", "sandbox-agent-darwin-arm64", "shasum", true},
+	} {
+		name := c.asset + "/" + c.hasher
+		if c.rosetta {
+			name += "/rosetta"
+		}
+		t.Run(name, func(t *testing.T) {
+			stand := []byte("#!/bin/sh\necho stand-in for " + c.asset + "\n")
+			sum := sha256.Sum256(stand)
+			rs := newReleaseServer(t, dist, map[string][]byte{
+				c.asset:      stand,
+				"SHA256SUMS": []byte(strings.Repeat("1", 64) + "  sandbox-agent-plan9-amd64\n" + hex.EncodeToString(sum[:]) + "  " + c.asset + "\n"),
+			})
+			s := newSandbox(t, user)
+			if c.kernel == "Darwin" { // macOS's /bin/sh is bash in POSIX mode
+				s.shell = []string{mustLookPath(t, "bash"), "--posix"}
+			}
+			tools := s.toolPath("uname", "sha256sum")
+			if c.hasher != "sha256sum" {
+				real, err := exec.LookPath(c.hasher)
+				if err != nil {
+					t.Skipf("%s is not installed", c.hasher)
+				}
+				if err := os.Symlink(real, filepath.Join(tools, c.hasher)); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.Symlink(mustLookPath(t, "sha256sum"), filepath.Join(tools, "sha256sum")); err != nil {
+				t.Fatal(err)
+			}
+			fake := fmt.Sprintf("#!/bin/sh\ncase $1 in -s) echo %s ;; -m) echo %s ;; *) exit 2 ;; esac\n", c.kernel, c.machine)
+			if err := os.WriteFile(filepath.Join(tools, "uname"), []byte(fake), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if c.rosetta {
+				sysctl := "#!/bin/sh\n[ \"$2\" = sysctl.proc_translated ] && echo 1\n"
+				if err := os.WriteFile(filepath.Join(tools, "sysctl"), []byte(sysctl), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			binDir := filepath.Join(s.home, "bin")
+			r := s.install(rs.URL, tools, "SANDBOX_AGENT_BIN_DIR="+binDir)
+			if r.err != nil {
+				t.Fatalf("install.sh failed\n%s", r)
+			}
+			if got := rs.paths(); len(got) != 2 || got[0] != "/latest/download/"+c.asset {
+				t.Errorf("install.sh fetched %v, want %s first", got, c.asset)
+			}
+			got, err := os.ReadFile(filepath.Join(binDir, "sandbox-agent"))
+			if err != nil || !bytes.Equal(got, stand) {
+				t.Errorf("installed %q (%v), want the %s stand-in", got, err, c.asset)
+			}
+			if !strings.Contains(r.stdout, "verified SHA-256 "+hex.EncodeToString(sum[:])) {
+				t.Errorf("install.sh did not report the verified checksum\n%s", r)
+			}
+		})
+	}
+}
+
+func mustLookPath(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestInstallUnwritableBinDir: a non-root user pointing at a directory
