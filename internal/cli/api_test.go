@@ -174,6 +174,19 @@ func TestAPISessions(t *testing.T) {
 		}
 	})
 
+	t.Run("send-message-stream follows the turn past an error event to its end", func(t *testing.T) {
+		// The server's turn stream closes at the error event; the CLI goes
+		// on reading the session until the turn ends.
+		r := f.ok(t, "api", "sessions", "send-message-stream", "s1", "-m", "error")
+		if r.stdout != "! error: Mock error event. (mock_error)\n! unparsed agent output at mock.stream: unsupported payload\n" {
+			t.Fatalf("stdout %q", r.stdout)
+		}
+		evs := jsonLines(t, f.ok(t, "api", "sessions", "send-message-stream", "s1", "-m", "error", "--json").stdout)
+		if got := types(evs); !slices.Equal(got[len(got)-3:], []schema.EventType{schema.EventError, schema.EventAgentUnparsed, schema.EventTurnEnded}) {
+			t.Fatalf("types: %v", got)
+		}
+	})
+
 	t.Run("send-message-stream --json is JSON lines of one turn", func(t *testing.T) {
 		r := f.ok(t, "api", "sessions", "send-message-stream", "s1", "-m", "Answer briefly and include your reasoning.", "--json")
 		evs := jsonLines(t, r.stdout)

@@ -166,3 +166,22 @@ func TestInteractiveAnswers(t *testing.T) {
 		t.Fatalf("resolved %s\nwant     %s", got, want)
 	}
 }
+
+// On a terminal lists are tables; piped, they are JSON (TestAPISessions).
+func TestTablesOnATerminal(t *testing.T) {
+	f := newAPIFixture(t)
+	f.ok(t, "api", "sessions", "create", "tabled", "-a", "mock")
+	term := runOnTerminal(t, f.cli, "api", "sessions", "list")
+	term.expect("SESSION  AGENT  MODE   EVENTS  ENDED  CREATED")
+	term.expect("tabled   mock   build  1       no")
+	if code := term.wait(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	term = runOnTerminal(t, f.cli, "api", "agents", "list")
+	term.expect("AGENT")
+	term.expect("mock      yes        builtin  yes")
+	term.wait()
+	term = runOnTerminal(t, f.cli, "api", "agents", "list", "--json")
+	term.expect(`"agents": [`)
+	term.wait()
+}
