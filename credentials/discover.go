@@ -50,6 +50,34 @@ func (s Set) Get(provider string) (Credential, bool) {
 	return Credential{}, false
 }
 
+// NewSet files credentials into their slots, the first per provider
+// winning.
+func NewSet(cs []Credential) Set {
+	s := Set{Other: map[string]Credential{}}
+	for _, c := range cs {
+		s.add(c)
+	}
+	return s
+}
+
+// add files c into its slot unless the slot is taken.
+func (s *Set) add(c Credential) {
+	switch c.Provider {
+	case "anthropic":
+		if s.Anthropic == nil {
+			s.Anthropic = &c
+		}
+	case "openai":
+		if s.OpenAI == nil {
+			s.OpenAI = &c
+		}
+	default:
+		if _, taken := s.Other[c.Provider]; !taken {
+			s.Other[c.Provider] = c
+		}
+	}
+}
+
 // All returns every credential found: anthropic, openai, then the others
 // sorted by provider.
 func (s Set) All() []Credential {
@@ -135,12 +163,6 @@ func (d *discovery) path(envVar, underEnv, underHome string) string {
 	return filepath.Join(h, underHome)
 }
 
-func (d *discovery) put(slot **Credential, c Credential) {
-	if *slot == nil {
-		*slot = &c
-	}
-}
-
 // readJSON decodes a JSON object file; nil when missing or malformed.
 func readJSON(path string) map[string]any {
 	if path == "" {
@@ -182,7 +204,7 @@ func (d *discovery) amp() {
 	m := readJSON(d.path("", "", ".amp/config.json"))
 	for _, k := range ampKeys {
 		if v, ok := str(m, k); ok {
-			d.put(&d.set.Anthropic, Credential{Provider: "anthropic", Source: SourceAmp, AuthType: APIKey, APIKey: v})
+			d.set.add(Credential{Provider: "anthropic", Source: SourceAmp, AuthType: APIKey, APIKey: v})
 			return
 		}
 	}
@@ -198,7 +220,7 @@ func (d *discovery) claude() {
 		m := readJSON(d.path("CLAUDE_CONFIG_DIR", name, name))
 		for _, k := range []string{"primaryApiKey", "apiKey", "anthropicApiKey", "customApiKey"} {
 			if v, ok := str(m, k); ok && strings.HasPrefix(v, "sk-ant-") {
-				d.put(&d.set.Anthropic, Credential{Provider: "anthropic", Source: SourceClaude, AuthType: APIKey, APIKey: v})
+				d.set.add(Credential{Provider: "anthropic", Source: SourceClaude, AuthType: APIKey, APIKey: v})
 				return
 			}
 		}
@@ -217,7 +239,7 @@ func (d *discovery) claude() {
 				continue
 			}
 		}
-		d.put(&d.set.Anthropic, Credential{Provider: "anthropic", Source: SourceClaude, AuthType: OAuth, APIKey: tok})
+		d.set.add(Credential{Provider: "anthropic", Source: SourceClaude, AuthType: OAuth, APIKey: tok})
 		return
 	}
 }
@@ -228,9 +250,9 @@ func (d *discovery) codex() {
 	}
 	m := readJSON(d.path("CODEX_HOME", "auth.json", ".codex/auth.json"))
 	if v, ok := str(m, "OPENAI_API_KEY"); ok {
-		d.put(&d.set.OpenAI, Credential{Provider: "openai", Source: SourceCodex, AuthType: APIKey, APIKey: v})
+		d.set.add(Credential{Provider: "openai", Source: SourceCodex, AuthType: APIKey, APIKey: v})
 	} else if v, ok := str(m, "tokens.access_token"); ok && !d.o.NoOAuth {
-		d.put(&d.set.OpenAI, Credential{Provider: "openai", Source: SourceCodex, AuthType: OAuth, APIKey: v})
+		d.set.add(Credential{Provider: "openai", Source: SourceCodex, AuthType: OAuth, APIKey: v})
 	}
 }
 
@@ -267,15 +289,6 @@ func (d *discovery) opencode() {
 		default:
 			continue
 		}
-		switch provider {
-		case "anthropic":
-			d.put(&d.set.Anthropic, c)
-		case "openai":
-			d.put(&d.set.OpenAI, c)
-		default:
-			if _, seen := d.set.Other[provider]; !seen {
-				d.set.Other[provider] = c
-			}
-		}
+		d.set.add(c)
 	}
 }

@@ -27,6 +27,14 @@ type Credential struct {
 	Source   string `json:"source"`
 	AuthType string `json:"auth_type"` // api_key | oauth
 	APIKey   string `json:"api_key"`
+	// Redacted says APIKey was masked (Masked).
+	Redacted bool `json:"redacted"`
+}
+
+// Masked returns c with its key masked (see Mask).
+func (c Credential) Masked() Credential {
+	c.APIKey, c.Redacted = Mask(c.APIKey), true
+	return c
 }
 
 // envOrder is the reference's order of environment variables per provider.

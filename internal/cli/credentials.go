@@ -50,21 +50,13 @@ func (o *credentialOptions) discover(provider string) (credentials.Set, error) {
 	default:
 		return set, usagef("--agent must be claude, codex, opencode or amp, got %q", o.agent)
 	}
-	out := credentials.Set{Other: map[string]credentials.Credential{}}
+	var kept []credentials.Credential
 	for _, c := range set.All() {
-		if !keep(c.Provider) {
-			continue
-		}
-		c := c
-		switch c.Provider {
-		case "anthropic":
-			out.Anthropic = &c
-		case "openai":
-			out.OpenAI = &c
-		default:
-			out.Other[c.Provider] = c
+		if keep(c.Provider) {
+			kept = append(kept, c)
 		}
 	}
+	out := credentials.NewSet(kept)
 	return out, nil
 }
 
@@ -86,12 +78,6 @@ Secrets are masked unless --reveal is given.`,
 	}
 	cmd.AddCommand(newCredentialsExtractCmd(), newCredentialsExtractEnvCmd())
 	return cmd
-}
-
-// maskedCredential is a credential as printed.
-type maskedCredential struct {
-	credentials.Credential
-	Redacted bool `json:"redacted"`
 }
 
 func newCredentialsExtractCmd() *cobra.Command {
@@ -119,23 +105,14 @@ is printed (masked unless --reveal), for use in scripts.`,
 			all := set.All()
 			w := cmd.OutOrStdout()
 			if asJSON {
-				out := struct {
-					Anthropic *maskedCredential           `json:"anthropic"`
-					OpenAI    *maskedCredential           `json:"openai"`
-					Other     map[string]maskedCredential `json:"other"`
-				}{Other: map[string]maskedCredential{}}
-				for _, c := range all {
-					m := maskedCredential{c, !o.reveal}
-					m.APIKey = o.secret(c.APIKey)
-					switch c.Provider {
-					case "anthropic":
-						out.Anthropic = &m
-					case "openai":
-						out.OpenAI = &m
-					default:
-						out.Other[c.Provider] = m
+				shown := all
+				if !o.reveal {
+					shown = make([]credentials.Credential, len(all))
+					for i, c := range all {
+						shown[i] = c.Masked()
 					}
 				}
+				out := credentials.NewSet(shown)
 				return writeJSON(w, out)
 			}
 			if len(all) == 0 {

@@ -84,6 +84,10 @@ func TestCredentialsCommands(t *testing.T) {
 	if got := c.ok(t, "credentials", "extract", "--agent", "claude", "--reveal").stdout; got != "sk-ant-amp-SECRET1-aaaa\n" {
 		t.Fatalf("--reveal: %q", got)
 	}
+	if out := c.ok(t, "credentials", "extract", "--json", "-r").stdout; !strings.Contains(out, `"api_key": "codex-SECRET4-dddd",
+    "redacted": false`) {
+		t.Fatalf("--json --reveal:\n%s", out)
+	}
 	sh := exec.Command("sh", "-c", `eval "$("$0" credentials extract-env --export --reveal)" && echo "$OPENAI_API_KEY $CLAUDE_API_KEY $OPENROUTER_API_KEY"`, bin)
 	sh.Env = c.env
 	out, err := sh.CombinedOutput()
