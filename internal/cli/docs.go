@@ -12,18 +12,7 @@ import (
 // writeCLIDocs writes docs/cli.md: every visible command with its usage,
 // description, examples and flags, in command-tree order.
 func writeCLIDocs(w io.Writer, root *cobra.Command) error {
-	var cmds []*cobra.Command
-	var walk func(*cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Hidden || c.Name() == "help" {
-			return
-		}
-		cmds = append(cmds, c)
-		for _, sub := range c.Commands() {
-			walk(sub)
-		}
-	}
-	walk(root)
+	cmds := visibleCommands(root)
 
 	var b strings.Builder
 	b.WriteString("# CLI reference\n\n")
@@ -55,6 +44,24 @@ func writeCLIDocs(w io.Writer, root *cobra.Command) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// visibleCommands lists root and every command below it a user can see,
+// depth first.
+func visibleCommands(root *cobra.Command) []*cobra.Command {
+	var out []*cobra.Command
+	var walk func(*cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" {
+			return
+		}
+		out = append(out, c)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	return out
 }
 
 func flagUsages(fs *pflag.FlagSet) string {

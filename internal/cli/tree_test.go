@@ -9,25 +9,7 @@ import (
 	"testing"
 
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/spf13/cobra"
 )
-
-// visible lists every command a user can see.
-func visible(root *cobra.Command) []*cobra.Command {
-	var out []*cobra.Command
-	var walk func(*cobra.Command)
-	walk = func(c *cobra.Command) {
-		if c.Hidden || c.Name() == "help" {
-			return
-		}
-		out = append(out, c)
-		for _, s := range c.Commands() {
-			walk(s)
-		}
-	}
-	walk(root)
-	return out
-}
 
 // TestEveryRouteHasACommand walks the server's route table (its OpenAPI
 // document) and fails for a route no api command calls.
@@ -47,7 +29,7 @@ func TestEveryRouteHasACommand(t *testing.T) {
 		t.Fatalf("only %d routes in the table: %v", len(routes), routes)
 	}
 	commands := map[string]string{}
-	for _, c := range visible(newRootCmd()) {
+	for _, c := range visibleCommands(newRootCmd()) {
 		if op := c.Annotations[opAnnotation]; op != "" {
 			if prev, dup := commands[op]; dup {
 				t.Errorf("%s and %s both call %s", prev, c.CommandPath(), op)
@@ -69,7 +51,7 @@ func TestEveryRouteHasACommand(t *testing.T) {
 
 // TestHelp: every command says what it does and shows an example.
 func TestHelp(t *testing.T) {
-	for _, c := range visible(newRootCmd()) {
+	for _, c := range visibleCommands(newRootCmd()) {
 		if c.Short == "" || strings.TrimSpace(c.Example) == "" {
 			t.Errorf("%s: short %q, example %q", c.CommandPath(), c.Short, c.Example)
 		}
