@@ -118,15 +118,20 @@ func TestInteractiveAnswers(t *testing.T) {
 	term.typeLine("maybe") // not an answer: asked again
 	term.expect("Allow? [o]nce, [a]lways, [r]eject: ")
 	term.typeLine("o")
-	term.expect("permission mock_1_permission: accept")
+	// The mock asks both before it hears an answer, so the first one's
+	// resolution may be shown before or after the second prompt.
 	term.expect("? permission mock_1_permission_denied: file_change (path: mock_1/deny.txt)")
 	term.expect("Allow? [o]nce, [a]lways, [r]eject: ")
 	term.typeLine("r")
-	term.expect("permission mock_1_permission_denied: reject")
 	term.expect("Run `echo mock`: allowed once")
 	term.expect("Write mock_1/deny.txt: rejected")
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"  permission mock_1_permission: accept\r\n", "  permission mock_1_permission_denied: reject\r\n"} {
+		if !strings.Contains(term.out.String(), want) {
+			t.Fatalf("the terminal lacks %q:\n%s", want, term.out.String())
+		}
 	}
 
 	term = runOnTerminal(t, f.cli, "api", "sessions", "send-message-stream", "tty", "-m", "questions")
