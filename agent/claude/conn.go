@@ -26,6 +26,20 @@ const maxCrashes = 3
 
 // conn is one session: its converter, kept for the session's life, and the
 // current claude process, replaced when it dies between turns.
+//
+// Process lifecycle: each process is a small state machine, moved only
+// under c.mu:
+//
+//	starting ──initialize answered──▶ ready ──we stop it──▶ stopping ──exit handled──▶ exited
+//	    └──────────────────────── it dies / start timeout ─────────────────────────────▲
+//
+// A process becomes current (c.cur) only while the conn is open: a start
+// that races Close kills its process itself, so none survives Close. No
+// write to stdin can block Close, Interrupt or shutdown: writes are
+// serialised by a semaphore that waiters leave when their context ends,
+// Close closes stdin without it (which fails a write stuck on a full pipe)
+// and kills the group, and Interrupt kills the process when its interrupt
+// cannot be written or is not obeyed within the grace period.
 type conn struct {
 	a    *Adapter
 	path string
@@ -44,15 +58,34 @@ type conn struct {
 	requests int
 }
 
+// procState is where a claude process is in its life.
+type procState uint8
+
+const (
+	procStarting procState = iota // spawned, initialize not answered yet
+	procReady                     // answered initialize: takes user lines
+	procStopping                  // we are stopping it (interrupt or close), not a crash
+	procExited                    // its exit is handled
+)
+
 // proc is one claude process.
 type proc struct {
 	p       *process.Proc
 	initID  string
+	state   procState     // guarded by conn.mu
 	ready   chan struct{} // the CLI answered initialize
 	readyMu sync.Once
 	done    chan struct{} // its stdout is drained and its exit handled
-	killed  bool          // we killed it (interrupt or close), not a crash
-	wmu     sync.Mutex
+	wsem    chan struct{} // one writer at a time (a semaphore, so waiting can be abandoned)
+}
+
+// setState moves p to st; states only move forward.
+func (c *conn) setState(p *proc, st procState) {
+	c.mu.Lock()
+	if st > p.state {
+		p.state = st
+	}
+	c.mu.Unlock()
 }
 
 func newConn(a *Adapter, path string, spec agent.Spec, sink agent.Sink) *conn {
@@ -104,7 +137,8 @@ func (c *conn) ensure(ctx context.Context) (*proc, error) {
 	if err == nil {
 		err = c.waitReady(ctx, p)
 	}
-	if err == nil || !resumed || !errors.Is(err, agent.ErrProcessExited) {
+	var timedOut startTimeout
+	if err == nil || !resumed || !errors.Is(err, agent.ErrProcessExited) || errors.As(err, &timedOut) {
 		return p, err
 	}
 	// The CLI could not resume (its transcript may never have been
@@ -128,13 +162,27 @@ func (c *conn) waitReady(ctx context.Context, p *proc) error {
 	case <-p.done:
 		return c.exitErr(p, "claude exited before it was ready")
 	case <-timer.C:
-		// The CLI reads stdin in order; a late initialize answer does not
-		// stop a user line from being taken. Wait only once.
-		p.readyMu.Do(func() { close(p.ready) })
-		return nil
+		// An agent that never answers is not started: kill it and say
+		// what it printed.
+		c.kill(context.Background(), p)
+		return c.startErr(p, fmt.Sprintf("claude did not answer initialize within %s", c.a.opts.StartTimeout))
 	case <-ctx.Done():
+		c.kill(context.Background(), p)
 		return ctx.Err()
 	}
+}
+
+// errStartTimeout marks a start that timed out (not worth retrying).
+type startTimeout struct{ error }
+
+func (e startTimeout) Unwrap() error { return e.error }
+
+// startErr describes a process that never became ready, with its stderr.
+func (c *conn) startErr(p *proc, what string) error {
+	if s := strings.TrimSpace(p.p.StderrText()); s != "" {
+		what += "; stderr: " + s
+	}
+	return startTimeout{agent.Errorf(agent.ErrProcessExited, "%s", what)}
 }
 
 func (c *conn) start() (*proc, error) {
@@ -149,21 +197,55 @@ func (c *conn) start() (*proc, error) {
 	if err != nil {
 		return nil, agent.Errorf(agent.ErrProcessExited, "start claude: %v", err)
 	}
-	p := &proc{p: pr, initID: c.nextID("init"), ready: make(chan struct{}), done: make(chan struct{})}
+	p := &proc{p: pr, initID: c.nextID("init"), ready: make(chan struct{}), done: make(chan struct{}), wsem: make(chan struct{}, 1)}
+	go c.read(p)
+	if startedHook != nil {
+		startedHook(c)
+	}
 	c.mu.Lock()
+	if c.closed {
+		// Close ran while this process started: it saw no process to
+		// stop, so this one must not outlive the session.
+		c.mu.Unlock()
+		c.kill(context.Background(), p)
+		return nil, agent.Errorf(agent.ErrProcessExited, "claude session is closed")
+	}
 	c.cur = p
 	c.mu.Unlock()
-	go c.read(p)
-	if err := p.write(InitializeLine(p.initID)); err != nil {
-		<-p.done
+	if err := p.write(context.Background(), InitializeLine(p.initID)); err != nil {
+		c.kill(context.Background(), p)
 		return nil, c.exitErr(p, "claude did not take the initialize request")
 	}
 	return p, nil
 }
 
-func (p *proc) write(line []byte) error {
-	p.wmu.Lock()
-	defer p.wmu.Unlock()
+// startedHook, when set (tests), runs between a process start and its
+// becoming current.
+var startedHook func(*conn)
+
+// lockWrite takes the right to write to stdin, giving up when ctx ends or
+// the process is gone.
+func (p *proc) lockWrite(ctx context.Context) error {
+	select {
+	case p.wsem <- struct{}{}:
+		return nil
+	case <-p.done:
+		return agent.Errorf(agent.ErrProcessExited, "claude exited")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *proc) unlockWrite() { <-p.wsem }
+
+// write writes one line to stdin. The write itself returns when the CLI
+// took the line, or fails once stdin is closed (Close) or the process
+// group is dead.
+func (p *proc) write(ctx context.Context, line []byte) error {
+	if err := p.lockWrite(ctx); err != nil {
+		return err
+	}
+	defer p.unlockWrite()
 	_, err := p.p.Stdin().Write(line)
 	return err
 }
@@ -221,6 +303,7 @@ func (c *conn) line(p *proc, line []byte) {
 	default:
 		ready = bytes.Contains(line, []byte(p.initID)) && isResponseTo(line, p.initID)
 		if ready {
+			c.setState(p, procReady)
 			p.readyMu.Do(func() { close(p.ready) })
 		}
 	}
@@ -253,7 +336,7 @@ func (c *conn) line(p *proc, line []byte) {
 		}
 	}
 	for _, id := range c.conv.Unanswered() {
-		_ = p.write(ErrorResponseLine(id, "not supported by sandbox-agent"))
+		_ = p.write(context.Background(), ErrorResponseLine(id, "not supported by sandbox-agent"))
 	}
 }
 
@@ -295,7 +378,8 @@ func (c *conn) exited(p *proc) {
 	if c.cur == p {
 		c.cur = nil
 	}
-	pending, closed, killed := c.pending, c.closed, p.killed
+	pending, closed, killed := c.pending, c.closed, p.state == procStopping
+	p.state = procExited
 	c.mu.Unlock()
 	flushed := c.conv.Flush() // forgets the process's open items in any case
 	if closed {
@@ -361,15 +445,21 @@ func (c *conn) Send(ctx context.Context, prompt agent.Prompt) error {
 	if err != nil {
 		return err
 	}
+	// The turn counts as pending once we hold stdin, so that an interrupt
+	// is written after the message, never before it.
+	if err := p.lockWrite(ctx); err != nil {
+		return c.exitErr(p, "claude did not take the message")
+	}
+	defer p.unlockWrite()
 	for _, d := range c.conv.UserMessage(prompt) {
 		c.sink.Emit(d)
 	}
 	c.mu.Lock()
 	c.pending++
 	c.mu.Unlock()
-	if err := p.write(line); err != nil {
+	if _, err := p.p.Stdin().Write(line); err != nil {
 		c.mu.Lock()
-		if c.pending > 0 {
+		if c.pending > 0 && c.cur == p {
 			c.pending--
 		}
 		c.mu.Unlock()
@@ -404,15 +494,18 @@ func (c *conn) Answer(ctx context.Context, r agent.Reply) error {
 	if p == nil {
 		return agent.Errorf(agent.ErrProcessExited, "claude is not running")
 	}
-	if err := p.write(line); err != nil {
+	if err := p.write(ctx, line); err != nil {
 		return c.exitErr(p, "claude did not take the reply")
 	}
 	return nil
 }
 
 // Interrupt asks the CLI to stop the running turn and waits for it to end;
-// if it does not within the grace period, the process is killed (the next
-// message resumes the session).
+// if the interrupt cannot be written (stdin is stuck: the CLI stopped
+// reading) or the turn does not end within the grace period, the process
+// is killed (the next message resumes the session). Nothing pending:
+// nothing to do (the session re-issues an interrupt that came while the
+// message was still being sent).
 func (c *conn) Interrupt(ctx context.Context) error {
 	c.mu.Lock()
 	p, pending := c.cur, c.pending
@@ -420,9 +513,10 @@ func (c *conn) Interrupt(ctx context.Context) error {
 	if p == nil || pending == 0 {
 		return nil
 	}
+	gctx, cancel := context.WithTimeout(ctx, c.a.opts.InterruptGrace)
+	defer cancel()
 	c.conv.NoteInterrupt()
-	_ = p.write(InterruptLine(c.nextID("interrupt")))
-	if c.waitIdle(ctx, c.a.opts.InterruptGrace) {
+	if p.write(gctx, InterruptLine(c.nextID("interrupt"))) == nil && c.waitIdle(gctx) {
 		return nil
 	}
 	c.kill(ctx, p)
@@ -430,9 +524,7 @@ func (c *conn) Interrupt(ctx context.Context) error {
 }
 
 // waitIdle waits until no turn is pending.
-func (c *conn) waitIdle(ctx context.Context, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+func (c *conn) waitIdle(ctx context.Context) bool {
 	for {
 		c.mu.Lock()
 		idle, ch := c.pending == 0, c.turnCh
@@ -442,8 +534,6 @@ func (c *conn) waitIdle(ctx context.Context, d time.Duration) bool {
 		}
 		select {
 		case <-ch:
-		case <-timer.C:
-			return false
 		case <-ctx.Done():
 			return false
 		}
@@ -452,15 +542,23 @@ func (c *conn) waitIdle(ctx context.Context, d time.Duration) bool {
 
 // kill stops the process group and waits until its exit is handled.
 func (c *conn) kill(ctx context.Context, p *proc) {
-	c.mu.Lock()
-	p.killed = true
-	c.mu.Unlock()
-	_ = p.p.Terminate(ctx, 2*time.Second)
+	c.setState(p, procStopping)
+	_ = p.p.Terminate(ctx, killGrace)
 	<-p.done
 }
 
+// Bounds of Close: a running turn gets closeInterrupt to end on an
+// interrupt, the CLI closeEOF to exit on end of input, then the group
+// killGrace between SIGTERM and SIGKILL: at most ~3.5 s in all.
+const (
+	closeInterrupt = time.Second
+	closeEOF       = time.Second
+	killGrace      = 1500 * time.Millisecond
+)
+
 // Close ends the session: a running turn is interrupted, stdin closed (the
-// CLI exits on EOF), and the process group killed if it lingers.
+// CLI exits on EOF; a write stuck on it fails), and the process group
+// killed if it lingers. It is bounded in time whatever the CLI does.
 func (c *conn) Close(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
@@ -474,16 +572,20 @@ func (c *conn) Close(ctx context.Context) error {
 		return nil
 	}
 	if pending > 0 {
-		_ = p.write(InterruptLine(c.nextID("interrupt")))
-		c.waitIdle(ctx, time.Second)
+		ictx, cancel := context.WithTimeout(ctx, closeInterrupt)
+		if p.write(ictx, InterruptLine(c.nextID("interrupt"))) == nil {
+			c.waitIdle(ictx)
+		}
+		cancel()
 	}
-	p.wmu.Lock()
+	c.setState(p, procStopping)
 	_ = p.p.Stdin().Close()
-	p.wmu.Unlock()
+	timer := time.NewTimer(closeEOF)
+	defer timer.Stop()
 	select {
 	case <-p.done:
 		return nil
-	case <-time.After(2 * time.Second):
+	case <-timer.C:
 	case <-ctx.Done():
 	}
 	c.kill(ctx, p)

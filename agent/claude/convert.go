@@ -120,7 +120,9 @@ func (c *Converter) NoteInterrupt() {
 }
 
 // Flush completes every open item (the process died or was stopped) and
-// forgets pending requests; it emits no turn.ended.
+// forgets pending requests and the state of the turn the process ran (an
+// interrupt or failure noted for it does not carry over to the next
+// process's turn); it emits no turn.ended.
 func (c *Converter) Flush() []agent.Draft {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -128,6 +130,7 @@ func (c *Converter) Flush() []agent.Draft {
 	c.closeAll(&out, nil)
 	c.reqs = map[string]*Request{}
 	c.qs = map[string]questionRef{}
+	c.interrupted, c.turnFailed = false, false
 	return c.stamp(out)
 }
 

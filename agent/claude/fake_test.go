@@ -21,12 +21,15 @@ import (
 //	stubborn  streams, then ignores interrupts
 //	crash     dies mid-turn with status 3
 //	bye       replies, then exits 0 between turns
+//	fail      the turn fails (an error result, not an interrupt)
 //	later     replies, then starts a turn of its own (a background
 //	          sub-agent finished) and waits in it for an interrupt
 //
 // FAKE_CLAUDE_ARGS (a file) gets one line of arguments per start;
 // FAKE_CLAUDE_FAIL_RESUME=1 makes --resume of any other session than its
-// own fail the way the CLI does.
+// own fail the way the CLI does. FAKE_CLAUDE_NO_INIT=1: never answers
+// initialize (says so on stderr); FAKE_CLAUDE_DEAF=1: answers it, then
+// never reads stdin again.
 
 func TestMain(m *testing.M) {
 	if os.Getenv("FAKE_CLAUDE") == "1" {
@@ -69,6 +72,10 @@ func fakeClaude() {
 			fh.Close()
 		}
 	}
+	if os.Getenv("FAKE_CLAUDE_NO_INIT") == "1" {
+		fmt.Fprintln(os.Stderr, "fake: waiting for a login that never comes")
+		select {}
+	}
 	go f.readStdin()
 	for text := range f.users {
 		f.turn(text)
@@ -91,6 +98,9 @@ func (f *fake) readStdin() {
 			case "initialize":
 				f.send(map[string]any{"type": "control_response", "response": map[string]any{"subtype": "success", "request_id": id,
 					"response": map[string]any{"commands": []any{}, "models": []any{}, "pid": os.Getpid()}}})
+				if os.Getenv("FAKE_CLAUDE_DEAF") == "1" {
+					select {} // stops reading: stdin fills up
+				}
 			case "interrupt":
 				f.send(map[string]any{"type": "control_response", "response": map[string]any{"subtype": "success", "request_id": id, "response": map[string]any{}}})
 				f.interrupt <- id
@@ -197,6 +207,8 @@ func (f *fake) turn(text string) {
 		f.text("msg_report", "the sub-agent reported")
 		<-f.interrupt
 		f.send(f.line("result", "subtype", "error_during_execution", "is_error", true, "errors", []any{}, "terminal_reason", "aborted_streaming"))
+	case "fail":
+		f.send(f.line("result", "subtype", "error_during_execution", "is_error", true, "errors", []any{"the model refused"}))
 	case "bye":
 		f.text("msg_bye", "bye")
 		f.result("bye")
