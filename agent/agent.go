@@ -105,6 +105,27 @@ type Adapter interface {
 }
 
 // Conn is the native side of one session.
+//
+// Lifecycle contract (the session package relies on it; see its doc):
+//   - The session calls Send one at a time and (unless Info.NativeTurns)
+//     has already recorded the
+//     turn's turn.started (or queued it) when Send runs. A Send that returns
+//     an error must not have started a turn in the agent: the session
+//     records the error and closes or unqueues that turn itself.
+//   - Open that fails leaves no process behind; an agent that does not come
+//     up within a bounded start timeout is a failed Open (with its stderr
+//     in the error).
+//   - Interrupt with no turn running in the agent is a no-op returning nil;
+//     an Interrupt that arrives while Send is still delivering the message
+//     is re-issued by the session once Send returned. An interrupted turn
+//     should end with the agent's turn.ended; if the adapter returns without
+//     one, the session ends the turn.
+//   - No write to an agent (stdin, socket) may block Interrupt or Close:
+//     Close must return in bounded time (seconds) even when the agent stopped
+//     reading, and kill what does not exit; Interrupt must give up on a
+//     stuck write (killing the process if need be).
+//   - After Close returned, no process of the session survives and Emit is
+//     no longer called (drafts emitted while closing are dropped anyway).
 type Conn interface {
 	// Send starts a turn; it returns once the agent accepted the message.
 	Send(ctx context.Context, p Prompt) error
@@ -112,7 +133,8 @@ type Conn interface {
 	Answer(ctx context.Context, r Reply) error
 	// Interrupt stops the running turn and keeps the session.
 	Interrupt(ctx context.Context) error
-	// Close ends the session; no process of it survives. It is called once.
+	// Close ends the session; no process of it survives. It is called once
+	// and is bounded in time.
 	Close(ctx context.Context) error
 }
 
