@@ -26,7 +26,7 @@ export interface SandboxAgentSpawnOptions {
   enabled?: boolean;
   /** Address to listen on. Default 127.0.0.1. */
   host?: string;
-  /** Port to listen on. Default: a free one, chosen by the server. */
+  /** Port to listen on. Default: a free loopback port. */
   port?: number;
   /** Bearer token the server requires. Default: 24 random bytes, hex. */
   token?: string;
@@ -78,24 +78,45 @@ export async function spawnSandboxAgent(
   if (!isNodeRuntime()) {
     throw new Error("SandboxAgent.start() needs Node.js (or Bun/Deno); use SandboxAgent.connect() here.");
   }
-  const { spawn } = await import("node:child_process");
-  const { randomBytes } = await import("node:crypto");
-
   const binary = options.binaryPath ?? (await findBinary());
   if (!binary) {
     throw new Error(
       "sandbox-agent binary not found: set SANDBOX_AGENT_BIN, pass spawn.binaryPath, install @sandbox-agent/cli, or put sandbox-agent on PATH.",
     );
   }
+  // A free port is found by binding port 0 and letting it go; another
+  // program may take it before the server binds it, so that case is
+  // retried with a new port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(binary, options, fetcher, options.port ?? (await freePort(options.host ?? "127.0.0.1")));
+    } catch (err) {
+      if (options.port !== undefined || attempt >= 3 || !(err instanceof PortTakenError)) throw err;
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+async function spawnOnce(
+  binary: string,
+  options: SandboxAgentSpawnOptions,
+  fetcher: typeof fetch,
+  port: number,
+): Promise<SandboxAgentSpawnHandle> {
+  const { spawn } = await import("node:child_process");
+  const { randomBytes } = await import("node:crypto");
   const host = options.host ?? "127.0.0.1";
   const token = options.token ?? randomBytes(24).toString("hex");
   const timeoutMs = options.timeoutMs ?? 15_000;
   const log = options.log ?? "inherit";
-  const args = ["server", "--host", host, "--port", String(options.port ?? 0), "--token", token, ...(options.args ?? [])];
+  const args = ["server", "--host", host, "--port", String(port), ...(options.args ?? [])];
 
   const child = spawn(binary, args, {
     stdio: ["ignore", log === "inherit" ? "inherit" : "ignore", "pipe"],
-    env: { ...process.env, ...options.env },
+    // The token goes by environment, not argv, where `ps` would show it;
+    // the server keeps it from the agents it runs.
+    env: { ...process.env, ...options.env, SANDBOX_AGENT_TOKEN: token },
   });
   const stopOnExit = stopWithProcess(child);
   // The embedded server must not keep this process alive by itself: when
@@ -103,51 +124,48 @@ export async function spawnSandboxAgent(
   child.unref();
 
   let tail = "";
-  let listening: string | undefined;
   const stderr = child.stderr!;
   stderr.setEncoding("utf8");
   (stderr as unknown as { unref?: () => void }).unref?.();
-  const onData = (text: string) => {
+  stderr.on("data", (text: string) => {
     tail = (tail + text).slice(-stderrKeep);
-    if (!listening) listening = /msg="server listening" addr=(\S+)/.exec(tail)?.[1];
     if (log === "inherit") process.stderr.write(text);
-  };
-  stderr.on("data", onData);
+  });
   let spawnError: Error | undefined;
   child.once("error", (err) => {
     spawnError = err;
   });
 
-  const fail = (why: string): never => {
+  const fail = (why: string, taken = false): never => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     stopOnExit.dispose();
     const output = tail.trim();
-    throw new Error(`sandbox-agent (${binary}) ${why}${output ? `\n--- server stderr (tail) ---\n${output}` : ""}`);
+    const message = `sandbox-agent (${binary}) ${why}${output ? `\n--- server stderr (tail) ---\n${output}` : ""}`;
+    throw taken ? new PortTakenError(message) : new Error(message);
   };
 
+  const baseUrl = `http://${connectHost(host)}:${port}`;
   const deadline = Date.now() + timeoutMs;
-  let baseUrl: string | undefined;
   let lastError = "no answer yet";
   for (;;) {
     if (spawnError) fail(`could not be started: ${spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
       await settle(stderr);
-      fail(`exited before it was healthy (${child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode})`);
+      const code = child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode;
+      fail(`exited before it was healthy (${code})`, /address already in use/i.test(tail));
     }
     if (Date.now() > deadline) fail(`did not answer /v1/health within ${timeoutMs} ms (${lastError})`);
-    if (!baseUrl && listening) baseUrl = `http://${connectAddress(listening)}`;
-    if (baseUrl) {
-      try {
-        const res = await fetcher(`${baseUrl}/v1/health`, { headers: { Authorization: `Bearer ${token}` } });
-        await res.body?.cancel();
-        if (res.ok) break;
-        lastError = `status ${res.status}`;
-      } catch (err) {
-        lastError = err instanceof Error ? err.message : String(err);
-      }
+    try {
+      const res = await fetcher(`${baseUrl}/v1/health`, { headers: { Authorization: `Bearer ${token}` } });
+      await res.body?.cancel();
+      if (res.ok) break;
+      lastError = `status ${res.status}`;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+
   const dispose = async () => {
     stopOnExit.dispose();
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -164,18 +182,29 @@ export async function spawnSandboxAgent(
     clearTimeout(timer);
     await exited;
   };
-  return { baseUrl: baseUrl!, token, child, dispose };
+  return { baseUrl, token, child, dispose };
 }
 
-// connectAddress turns the address the server listens on into one to
-// connect to (a wildcard address is reached through loopback).
-function connectAddress(addr: string): string {
-  const i = addr.lastIndexOf(":");
-  const host = addr.slice(0, i);
-  const port = addr.slice(i + 1);
-  if (host === "0.0.0.0" || host === "") return `127.0.0.1:${port}`;
-  if (host === "[::]" || host === "::") return `[::1]:${port}`;
-  return `${host}:${port}`;
+// freePort asks the system for a port that is free on host right now.
+async function freePort(host: string): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// connectHost is the host to connect to for a listen address (a wildcard
+// address is reached through loopback).
+function connectHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "[::1]";
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
 // settle waits briefly for the rest of an exited child's stderr.

@@ -1,6 +1,6 @@
 // Embedded mode: SandboxAgent.start() runs the real binary.
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -65,6 +65,10 @@ it("uses a given port and token", async () => {
     expect(sdk.baseUrl).toBe(`http://127.0.0.1:${port}`);
     const other = await SandboxAgent.connect({ baseUrl: sdk.baseUrl, token: "given-token" });
     expect((await other.listSessions()).sessions).toEqual([]);
+    // the token is passed by environment: the command line (what `ps` shows) does not carry it
+    const argv = readFileSync(`/proc/${sdk.process!.pid}/cmdline`, "utf8").split("\0");
+    expect(argv.slice(1, 3)).toEqual(["server", "--host"]);
+    expect(argv.join(" ")).not.toContain("given-token");
   } finally {
     await sdk.dispose();
   }
