@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,12 +18,15 @@ type renderer struct {
 	showUser bool // print the user's own messages (a transcript, not a turn)
 
 	kinds    map[string]schema.ItemKind
+	thinking map[string]bool // items holding reasoning: their deltas are thoughts
 	streamed map[string]bool // items whose text came as deltas
+	current  string          // the item the last delta belonged to
 	midLine  bool            // the last write did not end a line
 }
 
 func newRenderer(w io.Writer, jsonLines, showUser bool) *renderer {
-	return &renderer{w: w, json: jsonLines, showUser: showUser, kinds: map[string]schema.ItemKind{}, streamed: map[string]bool{}}
+	return &renderer{w: w, json: jsonLines, showUser: showUser, kinds: map[string]schema.ItemKind{},
+		thinking: map[string]bool{}, streamed: map[string]bool{}}
 }
 
 func (r *renderer) event(ev schema.Event) error {
@@ -38,12 +42,24 @@ func (r *renderer) event(ev schema.Event) error {
 	case *schema.ItemEventData:
 		if ev.Type == schema.EventItemStarted {
 			r.kinds[d.Item.ItemID] = d.Item.Kind
+			for _, p := range d.Item.Content {
+				if p.Type == schema.PartReasoning {
+					r.thinking[d.Item.ItemID] = true
+				}
+			}
 			return nil
 		}
 		r.item(d.Item)
 	case *schema.ItemDeltaData:
-		if k, ok := r.kinds[d.ItemID]; ok && k != schema.KindMessage {
+		if k, ok := r.kinds[d.ItemID]; ok && k != schema.KindMessage || d.Delta == "" {
 			return nil
+		}
+		if r.current != d.ItemID {
+			r.endLine() // another item was streaming
+			r.current = d.ItemID
+		}
+		if !r.streamed[d.ItemID] && r.thinking[d.ItemID] {
+			io.WriteString(r.w, "(thinking) ")
 		}
 		r.streamed[d.ItemID] = true
 		r.midLine = !strings.HasSuffix(d.Delta, "\n")
@@ -104,13 +120,18 @@ func (r *renderer) item(it schema.Item) {
 			prefix = "[system] "
 		}
 		if r.streamed[it.ItemID] {
+			// The deltas were the text (or the thoughts).
 			r.endLine()
-		} else if t := it.Text(); t != "" {
+			r.parts(it.Content, schema.PartText, schema.PartReasoning)
+			return
+		}
+		if t := it.Text(); t != "" {
 			r.line("%s%s", prefix, t)
 		}
 		r.parts(it.Content, schema.PartText)
 	case schema.KindToolCall, schema.KindToolResult, schema.KindStatus:
-		r.parts(it.Content)
+		// A tool's JSON part repeats its arguments or output in full.
+		r.parts(it.Content, schema.PartJSON)
 		if it.Status == schema.StatusFailed {
 			r.line("  (failed)")
 		}
@@ -142,7 +163,12 @@ outer:
 		case schema.PartStatus:
 			r.line("· %s%s", p.Label, prefixed(": ", p.Detail))
 		case schema.PartJSON:
-			r.line("%s", p.JSON)
+			var b bytes.Buffer
+			if json.Compact(&b, p.JSON) != nil {
+				b.Reset()
+				b.Write(p.JSON)
+			}
+			r.line("%s", b.String())
 		}
 	}
 }
@@ -152,6 +178,7 @@ func (r *renderer) endLine() {
 		fmt.Fprintln(r.w)
 		r.midLine = false
 	}
+	r.current = ""
 }
 
 func (r *renderer) line(format string, a ...any) {
