@@ -22,6 +22,7 @@ const timeFormat = "2006-01-02T15:04:05.000000000Z"
 type pipeline struct {
 	sessionID  string
 	native     string
+	nativePtr  *string // &native as stamped on events
 	nextSeq    uint64
 	nextItem   int
 	itemIDs    map[string]string // native item id → itm_N
@@ -228,7 +229,10 @@ func (p *pipeline) stamp(d agent.Draft) schema.Event {
 		ev.Source = schema.SourceDaemon
 	}
 	if p.native != "" {
-		ev.NativeSessionID = schema.Ptr(p.native)
+		if p.nativePtr == nil || *p.nativePtr != p.native {
+			p.nativePtr = schema.Ptr(p.native) // shared by the events: one allocation, not one per event
+		}
+		ev.NativeSessionID = p.nativePtr
 	}
 	return ev
 }

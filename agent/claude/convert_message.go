@@ -25,6 +25,7 @@ import (
 type openMessage struct {
 	key     string // message.id, or a made-up id when it has none
 	item    string // native item id (key, or key_<n> for a continuation)
+	itemPtr *string
 	scope   string // parent_tool_use_id: the Task call of a sub-agent
 	partial bool   // opened by message_start: completes on message_stop
 	stopped bool   // message_stop arrived
@@ -491,7 +492,12 @@ func (c *Converter) textDelta(m *openMessage, b *streamBlock, text string, raw j
 		return
 	}
 	m.streamTexts[b.text].WriteString(text)
-	*out = append(*out, agent.Delta(m.item, text, raw))
+	if m.itemPtr == nil {
+		m.itemPtr = schema.Ptr(m.item)
+	}
+	// agent.Delta, with the item id's pointer made once per message.
+	*out = append(*out, agent.Draft{Type: schema.EventItemDelta, Raw: raw,
+		Data: &schema.ItemDeltaData{NativeItemID: m.itemPtr, Delta: text}})
 }
 
 // thinkingDelta streams into the block's reasoning item, starting it at the
