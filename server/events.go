@@ -191,8 +191,8 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 				return
 			}
 		}
-		if len(evs) == ssePage {
-			continue
+		if len(evs) == ssePage || sess.LastSequence() > cursor {
+			continue // more to read already: no wait (and no timer) needed
 		}
 		if len(evs) == 0 {
 			select {
