@@ -18,8 +18,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if isFakeClaude() {
+	switch {
+	case isFakeClaude():
 		fakeClaude()
+		return
+	case isSSEReader():
+		sseReader()
 		return
 	}
 	goleak.VerifyTestMain(m)

@@ -17,23 +17,37 @@ import (
 // claudeSession is a session of the Claude adapter on the fake CLI.
 var claudeSession = schema.CreateSessionRequest{Agent: "claude", Model: schema.Ptr("claude-opus-5-5")}
 
-// claudeRun opens a Claude session (fake CLI) with one raw SSE subscriber,
-// warms it up (the process starts with the first message), then measures
-// reps turns of one message of n deltas each, from the send until the
-// subscriber read the turn's turn.ended. It fails when a turn is missing
-// an event. With keep it returns the events of the last turn.
+// claudeRun opens a Claude session (fake CLI) read by one SSE subscriber
+// in a process of its own (sse-reader), warms it up (the process starts
+// with the first message), then measures reps turns of one message of n
+// deltas each, from the send until the subscriber read the turn's
+// turn.ended. It fails when a turn is missing an event. With keep it
+// returns the events of the last turn.
 func claudeRun(t *testing.T, r *rig, n, reps int, keep bool) (u usage, events uint64, kept []schema.Event) {
-	s := r.openReq(claudeSession, 1, rawSSE, false)
+	s := r.openReq(claudeSession, 0, rawSSE, false)
 	defer s.close()
-	const warm = 10
-	overhead := s.turn(fmt.Sprintf("burst %d", warm)) - warm // user message, turn and item lifecycle
-	runtime.GC()
-	m := markUsage()
-	for range reps {
-		got, err := s.turnUnanswered(fmt.Sprintf("burst %d", n))
+	sub := r.readOutOfProcess(t, s.id)
+	defer sub.stop()
+	turn := func(msg string) uint64 {
+		ctx, cancel := context.WithTimeout(context.Background(), turnTimeout)
+		defer cancel()
+		if err := r.c.SendMessage(ctx, s.id, schema.MessageRequest{Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+		end, err := sub.ended()
 		if err != nil {
 			t.Fatal(err)
 		}
+		got := end - s.last
+		s.last = end
+		return got
+	}
+	const warm = 10
+	overhead := turn(fmt.Sprintf("burst %d", warm)) - warm // user message, turn and item lifecycle
+	runtime.GC()
+	m := markUsage()
+	for range reps {
+		got := turn(fmt.Sprintf("burst %d", n))
 		if got != uint64(n)+overhead {
 			t.Fatalf("a turn of %d deltas gave %d events, want %d", n, got, uint64(n)+overhead)
 		}
@@ -138,7 +152,7 @@ func reportLimit(t *testing.T) {
 	pipeRate, limRate := float64(events)/u.wall.Seconds(), float64(len(evs))/lim.wall.Seconds()
 	pipeCPU, limCPU := float64(events)/u.cpu.Seconds(), float64(len(evs))/lim.cpu.Seconds()
 	table(fmt.Sprintf("Pipeline against its limit (one message of %s deltas)", num(n)),
-		[]string{"", "events/s (wall)", "events per CPU-second", "allocs/event"},
+		[]string{"", "events/s (wall)", "events per server CPU-second", "allocs/event"},
 		[][]string{
 			{"pipeline: fake claude → server → SSE subscriber", num(pipeRate), num(pipeCPU), fmt.Sprintf("%.1f", float64(u.mallocs)/float64(events))},
 			{"limit: decode each line + encode each event", num(limRate), num(limCPU), fmt.Sprintf("%.1f", float64(lim.mallocs)/float64(len(evs)))},

@@ -339,11 +339,16 @@ func (r *rig) readRaw(ctx context.Context, id string, fn func(uint64, schema.Eve
 // frames reads the session's SSE stream frame by frame: fn gets each
 // event's sequence and its data line (valid only during the call).
 func (r *rig) frames(ctx context.Context, id string, fn func(seq uint64, data []byte) bool) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.ts.URL+"/v1/sessions/"+id+"/events/sse", nil)
+	return readFrames(ctx, r.hc, r.ts.URL+"/v1/sessions/"+id+"/events/sse", fn)
+}
+
+// readFrames reads an SSE stream frame by frame (see rig.frames).
+func readFrames(ctx context.Context, hc *http.Client, url string, fn func(seq uint64, data []byte) bool) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := r.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
