@@ -53,6 +53,11 @@ go test -count=1 -run '^TestLinearWork$' ./bench/
 # the committed lockfile, vitest, npm pack smoke test).
 echo "== typescript sdk"
 scripts/test-sdk-ts.sh
+
+# The deploy guides' TypeScript examples against our SDK and the providers'
+# real type packages (tsc --noEmit; they cannot run here).
+echo "== deploy examples"
+scripts/test-deploy-examples.sh
 fi
 
 # == e2e: the real agent CLIs (pinned, installed through our installer into
