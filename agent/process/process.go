@@ -121,6 +121,7 @@ func Start(o Options) (*Proc, error) {
 	p.pid = cmd.Process.Pid
 
 	register(p)
+	recordGroup(p.pid)
 	go p.reap()
 	return p, nil
 }

@@ -28,9 +28,11 @@ func unregister(p *Proc) {
 }
 
 // KillAll terminates every live Proc started by this package, in parallel,
-// each with the given grace period, and returns once all were reaped. It is
-// meant for server shutdown; processes started while it runs are not
-// included. Every Supervisor is shut down first and refuses new leases.
+// each with the given grace period, and returns once all were reaped; under
+// Supervise it then kills the descendants that left their groups and were
+// adopted by us. It is meant for server shutdown; processes started while
+// it runs are not included. Every Supervisor is shut down first and
+// refuses new leases.
 func KillAll(grace time.Duration) {
 	// Supervisors first, or they would restart what is about to be killed.
 	shutdownSupervisors()
@@ -46,6 +48,7 @@ func KillAll(grace time.Duration) {
 		wg.Go(func() { _ = p.Terminate(context.Background(), grace) })
 	}
 	wg.Wait()
+	killAdopted()
 }
 
 // Live returns the number of started processes that have not been reaped.

@@ -40,6 +40,7 @@ func (p *Proc) reap() {
 	if ps := p.cmd.ProcessState; ps != nil {
 		p.exitCode = ps.ExitCode()
 	}
+	forgetGroup(p.pid)
 	unregister(p)
 	close(p.done)
 }

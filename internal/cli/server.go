@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ type serverOptions struct {
 	// Lifecycle bounds (see the session package doc).
 	turnIdleTimeout   time.Duration
 	agentStartTimeout time.Duration
+	// dataDir holds the server's state across restarts (the agents'
+	// process groups, so a successor can clean up after a kill -9).
+	dataDir string
 }
 
 func newServerCmd() *cobra.Command {
@@ -85,6 +89,7 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	f.BoolVarP(&o.cors.AllowCredentials, "cors-allow-credentials", "C", false, "allow CORS credentials")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "cap on one file-system upload in bytes (0: no cap)")
+	f.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default $XDG_STATE_HOME/sandbox-agent, else ~/.local/state/sandbox-agent)")
 	f.StringVar(&o.fsRoot, "fs-root", "", "confine the /v1/fs routes to this directory (default: the whole file system, as the server's user sees it)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 60*time.Second, "close keep-alive connections idle this long")
 	f.DurationVar(&o.headerTimeout, "read-header-timeout", 10*time.Second, "give up on a request whose headers take longer than this")
@@ -124,6 +129,16 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		defer root.Close()
 		o.root = root
 	}
+	// Supervise before any agent starts: it kills what a previous
+	// instance left behind and records what this one starts.
+	killed, unsupervise, err := process.Supervise(filepath.Join(stateDir(o.dataDir), "process-groups"))
+	if err != nil {
+		log.Warn("agent process supervision is incomplete", "err", err)
+	}
+	if killed > 0 {
+		log.Info("killed agent process groups a previous instance left behind", "groups", killed)
+	}
+	defer unsupervise() // runs last: after every group was killed
 	srv, cleanup := buildServer(o, log)
 	defer cleanup()
 	defer process.KillAll(3 * time.Second)
@@ -163,4 +178,19 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		log.Warn("http shutdown", "err", err)
 	}
 	return nil
+}
+
+// stateDir is --data-dir, else $XDG_STATE_HOME/sandbox-agent, else
+// ~/.local/state/sandbox-agent (./.sandbox-agent/state without a home).
+func stateDir(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "sandbox-agent")
+	}
+	if h, err := os.UserHomeDir(); err == nil && h != "" {
+		return filepath.Join(h, ".local", "state", "sandbox-agent")
+	}
+	return filepath.Join(".sandbox-agent", "state")
 }
