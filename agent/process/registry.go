@@ -29,7 +29,7 @@ func unregister(p *Proc) {
 
 // KillAll terminates every live Proc started by this package, in parallel,
 // each with the given grace period, and returns once all were reaped; under
-// Supervise it then kills the descendants that left their groups and were
+// BecomeReaper it then kills the descendants that left their groups and were
 // adopted by us. It is meant for server shutdown; processes started while
 // it runs are not included. Every Supervisor is shut down first and
 // refuses new leases.

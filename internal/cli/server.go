@@ -129,16 +129,16 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		defer root.Close()
 		o.root = root
 	}
-	// Supervise before any agent starts: it kills what a previous
+	// BecomeReaper before any agent starts: it kills what a previous
 	// instance left behind and records what this one starts.
-	killed, unsupervise, err := process.Supervise(filepath.Join(stateDir(o.dataDir), "process-groups"))
+	killed, stopReaping, err := process.BecomeReaper(filepath.Join(stateDir(o.dataDir), "process-groups"))
 	if err != nil {
 		log.Warn("agent process supervision is incomplete", "err", err)
 	}
 	if killed > 0 {
 		log.Info("killed agent process groups a previous instance left behind", "groups", killed)
 	}
-	defer unsupervise() // runs last: after every group was killed
+	defer stopReaping() // runs last: after every group was killed
 	srv, cleanup := buildServer(o, log)
 	defer cleanup()
 	defer process.KillAll(3 * time.Second)

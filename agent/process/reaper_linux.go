@@ -15,16 +15,16 @@ import (
 
 const prSetChildSubreaper = 36 // PR_SET_CHILD_SUBREAPER from <linux/prctl.h>
 
-// sup is the supervision state: which process groups this process created,
-// and where it records them for a successor (see Supervise).
-var sup = struct {
+// reaperState is BecomeReaper's state: which process groups this process created,
+// and where it records them for a successor (see BecomeReaper).
+var reaperState = struct {
 	sync.Mutex
 	groups map[int]bool // pgids of every Proc started, for the orphan reaper
 	dir    string       // this instance's record directory; "" when not recording
-	on     bool         // Supervise was called
+	on     bool         // BecomeReaper was called
 }{groups: map[int]bool{}}
 
-// Supervise makes this process answerable for everything its agents start,
+// BecomeReaper makes this process answerable for everything its agents start,
 // for a server's lifetime:
 //
 //   - It becomes a child subreaper: a descendant orphaned by its parent is
@@ -42,7 +42,7 @@ var sup = struct {
 // It returns how many stale groups it killed and a stop function for
 // shutdown, to call after KillAll. Errors are reported but supervision goes
 // as far as it can.
-func Supervise(dir string) (killed int, stop func(), err error) {
+func BecomeReaper(dir string) (killed int, stop func(), err error) {
 	var errs []error
 	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
 		errs = append(errs, fmt.Errorf("process: become a child subreaper: %w", e))
@@ -54,28 +54,28 @@ func Supervise(dir string) (killed int, stop func(), err error) {
 		errs = append(errs, fmt.Errorf("process: record groups: %w", err))
 		mine = ""
 	}
-	sup.Lock()
-	sup.dir, sup.on = mine, true
-	sup.Unlock()
+	reaperState.Lock()
+	reaperState.dir, reaperState.on = mine, true
+	reaperState.Unlock()
 	stopReaper := startOrphanReaper()
 	return killed, func() {
 		stopReaper()
 		_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 0, 0)
-		sup.Lock()
-		sup.dir, sup.on = "", false
-		sup.Unlock()
+		reaperState.Lock()
+		reaperState.dir, reaperState.on = "", false
+		reaperState.Unlock()
 		if mine != "" {
 			os.RemoveAll(mine)
 		}
 	}, errors.Join(errs...)
 }
 
-// recordGroup notes a new Proc's group, on disk too when supervising.
+// recordGroup notes a new Proc's group, on disk too under BecomeReaper.
 func recordGroup(pgid int) {
-	sup.Lock()
-	defer sup.Unlock()
-	sup.groups[pgid] = true
-	if sup.dir == "" {
+	reaperState.Lock()
+	defer reaperState.Unlock()
+	reaperState.groups[pgid] = true
+	if reaperState.dir == "" {
 		return
 	}
 	st, ok := readStat(pgid)
@@ -83,16 +83,16 @@ func recordGroup(pgid int) {
 		return // already gone; the reaper kills what is left of its group
 	}
 	rec := fmt.Sprintf("%s %d %d\n", bootID(), st.start, st.sid)
-	_ = os.WriteFile(filepath.Join(sup.dir, strconv.Itoa(pgid)), []byte(rec), 0o600)
+	_ = os.WriteFile(filepath.Join(reaperState.dir, strconv.Itoa(pgid)), []byte(rec), 0o600)
 }
 
 // forgetGroup drops the record of a group that was killed and reaped. Its
-// id stays in sup.groups: orphans of it may still need reaping.
+// id stays in reaperState.groups: orphans of it may still need reaping.
 func forgetGroup(pgid int) {
-	sup.Lock()
-	defer sup.Unlock()
-	if sup.dir != "" {
-		_ = os.Remove(filepath.Join(sup.dir, strconv.Itoa(pgid)))
+	reaperState.Lock()
+	defer reaperState.Unlock()
+	if reaperState.dir != "" {
+		_ = os.Remove(filepath.Join(reaperState.dir, strconv.Itoa(pgid)))
 	}
 }
 
@@ -189,9 +189,9 @@ func reapOrphans() {
 		if st.ppid != me || st.state != 'Z' || st.pid == st.pgid {
 			continue
 		}
-		sup.Lock()
-		ours := sup.groups[st.pgid]
-		sup.Unlock()
+		reaperState.Lock()
+		ours := reaperState.groups[st.pgid]
+		reaperState.Unlock()
 		if ours {
 			var ws syscall.WaitStatus
 			_, _ = syscall.Wait4(st.pid, &ws, syscall.WNOHANG, nil)
@@ -203,9 +203,9 @@ func reapOrphans() {
 // every group was killed: descendants that left their agent's group
 // (setsid, a daemonising tool) and were reparented to us as subreaper.
 func killAdopted() {
-	sup.Lock()
-	on := sup.on
-	sup.Unlock()
+	reaperState.Lock()
+	on := reaperState.on
+	reaperState.Unlock()
 	if !on {
 		return
 	}

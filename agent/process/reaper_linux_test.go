@@ -24,13 +24,13 @@ func waitGone(t *testing.T, pid int, what string) {
 	}
 }
 
-// Under Supervise, orphans of an agent's group are adopted and reaped (no
+// Under BecomeReaper, orphans of an agent's group are adopted and reaped (no
 // zombie is left), and a descendant that left the group is adopted and
 // killed at shutdown.
-func TestSuperviseAdoptsAndReaps(t *testing.T) {
-	killed, stop, err := Supervise(t.TempDir())
+func TestBecomeReaperAdoptsAndReaps(t *testing.T) {
+	killed, stop, err := BecomeReaper(t.TempDir())
 	if err != nil || killed != 0 {
-		t.Fatalf("Supervise = %d, %v", killed, err)
+		t.Fatalf("BecomeReaper = %d, %v", killed, err)
 	}
 	defer stop()
 
