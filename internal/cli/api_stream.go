@@ -69,7 +69,7 @@ func (t *turn) run(ctx context.Context, req schema.MessageRequest, raw bool) err
 		}
 		last = ev.Sequence
 		if stop, err := t.handle(ctx, ev); stop || err != nil {
-			return err
+			return interrupted(ctx, err)
 		}
 	}
 	if last == 0 {
@@ -80,7 +80,7 @@ func (t *turn) run(ctx context.Context, req schema.MessageRequest, raw bool) err
 			return err
 		}
 		if stop, err := t.handle(ctx, ev); stop || err != nil {
-			return err
+			return interrupted(ctx, err)
 		}
 	}
 	return interrupted(ctx, nil)
@@ -132,19 +132,31 @@ func (t *turn) hint(format string, a ...any) {
 }
 
 // prompt asks on the terminal and reads one line; ok is false at the end
-// of input.
-func (t *turn) prompt(q string) (string, bool) {
+// of input or when ctx ends (Ctrl-C: the signal is caught, so a read that
+// kept blocking would hang the command).
+func (t *turn) prompt(ctx context.Context, q string) (string, bool) {
 	fmt.Fprint(t.cmd.OutOrStdout(), q)
-	line, err := t.in.ReadString('\n')
-	if err != nil && (line == "" || !errors.Is(err, io.EOF)) {
+	type answer struct {
+		line string
+		ok   bool
+	}
+	got := make(chan answer, 1)
+	go func() {
+		line, err := t.in.ReadString('\n')
+		got <- answer{strings.TrimSpace(line), err == nil || errors.Is(err, io.EOF) && line != ""}
+	}()
+	select {
+	case a := <-got:
+		return a.line, a.ok
+	case <-ctx.Done():
+		fmt.Fprintln(t.cmd.OutOrStdout())
 		return "", false
 	}
-	return strings.TrimSpace(line), true
 }
 
 func (t *turn) askPermission(ctx context.Context, d *schema.PermissionEventData) (bool, error) {
 	for {
-		line, ok := t.prompt("Allow? [o]nce, [a]lways, [r]eject: ")
+		line, ok := t.prompt(ctx, "Allow? [o]nce, [a]lways, [r]eject: ")
 		if !ok {
 			t.hint("reply-permission %s %s --reply once|always|reject", t.sid, d.PermissionID)
 			return true, nil
@@ -165,7 +177,7 @@ func (t *turn) askPermission(ctx context.Context, d *schema.PermissionEventData)
 }
 
 func (t *turn) askQuestion(ctx context.Context, d *schema.QuestionEventData) (bool, error) {
-	line, ok := t.prompt("Answer (option number or text, several separated by commas; empty to decline): ")
+	line, ok := t.prompt(ctx, "Answer (option number or text, several separated by commas; empty to decline): ")
 	if !ok {
 		t.hint("reply-question %s %s --answers '[[\"...\"]]'", t.sid, d.QuestionID)
 		return true, nil

@@ -172,6 +172,23 @@ func TestInteractiveAnswers(t *testing.T) {
 	}
 }
 
+// Ctrl-C at a prompt ends the command (status 130) and leaves the request
+// pending, rather than hanging in the read of the answer.
+func TestInteractiveCtrlC(t *testing.T) {
+	f := newAPIFixture(t)
+	f.ok(t, "api", "sessions", "create", "cc", "-a", "mock")
+	term := runOnTerminal(t, f.cli, "api", "sessions", "send-message-stream", "cc", "-m", "permission")
+	term.expect("Allow? [o]nce, [a]lways, [r]eject: ")
+	if _, err := term.ptmx.Write([]byte{3}); err != nil { // ^C
+		t.Fatal(err)
+	}
+	if code := term.wait(); code != 130 {
+		t.Fatalf("exit %d after ^C", code)
+	}
+	term.expect("sandbox-agent api sessions reply-permission cc mock_1_permission")
+	f.ok(t, "api", "sessions", "reply-permission", "cc", "mock_1_permission", "-r", "reject")
+}
+
 // On a terminal lists are tables; piped, they are JSON (TestAPISessions).
 func TestTablesOnATerminal(t *testing.T) {
 	f := newAPIFixture(t)
