@@ -61,10 +61,9 @@ func apiCmd(op string, c *cobra.Command) *cobra.Command {
 }
 
 // group is a noun (agents, sessions, fs) holding verbs.
-func group(use, short string, verbs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: use, Short: short, Args: subcommandOnly,
-		Example: fmt.Sprintf("  sandbox-agent api %s --help", use),
-		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
+func group(use, short, example string, verbs ...*cobra.Command) *cobra.Command {
+	g := &cobra.Command{Use: use, Short: short, Args: subcommandOnly, Example: example,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	g.AddCommand(verbs...)
 	return g
 }

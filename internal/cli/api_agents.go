@@ -76,7 +76,9 @@ func newAPIAgentsCmd(o *apiOptions) *cobra.Command {
 			return o.print(cmd, m, err)
 		},
 	})
-	return group("agents", "Agents: list, install, modes, models", list, install, modes, models)
+	return group("agents", "Agents: list, install, modes, models",
+		"  sandbox-agent api agents list\n  sandbox-agent api agents install claude\n  sandbox-agent api agents models claude",
+		list, install, modes, models)
 }
 
 func yesNo(b bool) string {

@@ -160,6 +160,9 @@ func newAPIFsCmd(o *apiOptions) *cobra.Command {
 	upload.Flags().StringVar(&into, "path", "", "directory to unpack into (default .)")
 
 	return group("fs", "Files on the server's machine: list, read, write, delete, mkdir, move, stat, upload",
+		`  sandbox-agent api fs entries --path /work
+  sandbox-agent api fs write notes.txt --content "hi" --session-id demo
+  sandbox-agent api fs read notes.txt --session-id demo`,
 		entries, read, write, del, mkdir, move, stat, upload)
 }
 

@@ -75,6 +75,9 @@ func newAPISessionsCmd(o *apiOptions) *cobra.Command {
 		},
 	})
 	g := group("sessions", "Sessions: create, list, send messages, read events, answer the agent",
+		`  sandbox-agent api sessions create demo --agent mock
+  sandbox-agent api sessions send-message-stream demo -m "hello"
+  sandbox-agent api sessions events-sse demo`,
 		newSessionCreateCmd(o), list, get, del, term, intr,
 		newSendMessageCmd(o), newSendMessageStreamCmd(o), newEventsCmd(o), newEventsSSECmd(o),
 		newReplyQuestionCmd(o), newRejectQuestionCmd(o), newReplyPermissionCmd(o))
