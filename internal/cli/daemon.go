@@ -24,6 +24,7 @@ type daemonOptions struct {
 	host, port string
 	token      string
 	noToken    bool
+	upgrade    bool
 	timeout    time.Duration
 }
 
@@ -46,6 +47,12 @@ func (o *daemonOptions) files() daemonFiles {
 	}, o.host) + "-" + o.port
 	base := filepath.Join(dataDir(), "daemon", name)
 	return daemonFiles{pid: base + ".pid", log: base + ".log", version: base + ".version"}
+}
+
+// builtVersion is the version of the binary that started the daemon.
+func builtVersion(f daemonFiles) string {
+	b, _ := os.ReadFile(f.version)
+	return strings.TrimSpace(string(b))
 }
 
 func (f daemonFiles) remove() {
@@ -150,7 +157,7 @@ func newDaemonStartCmd() *cobra.Command {
 /v1/health. Nothing is started when it already runs; a pid file left by a
 server that died is removed first. The token is handed to the server in
 its environment, not on its command line.`,
-		Example: "  sandbox-agent daemon start --no-token\n  sandbox-agent daemon start --port 3000 --token \"$SECRET\"",
+		Example: "  sandbox-agent daemon start --no-token\n  sandbox-agent daemon start --port 3000 --token \"$SECRET\"\n  sandbox-agent daemon start --no-token --upgrade   # after installing a new sandbox-agent",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.start(cmd)
@@ -159,6 +166,7 @@ its environment, not on its command line.`,
 	o.register(cmd)
 	cmd.Flags().StringVarP(&o.token, "token", "t", "", "token the server requires (env SANDBOX_AGENT_TOKEN)")
 	cmd.Flags().BoolVarP(&o.noToken, "no-token", "n", false, "serve without authentication")
+	cmd.Flags().BoolVar(&o.upgrade, "upgrade", false, "restart a running daemon that another build of sandbox-agent started")
 	return cmd
 }
 
@@ -173,8 +181,15 @@ func (o *daemonOptions) start(cmd *cobra.Command) error {
 	f := o.files()
 	pid := readPid(f.pid)
 	if o.healthy(ctx) {
-		fmt.Fprintf(out, "Daemon already running at %s (PID %d)\n", o.baseURL(), pid)
-		return nil
+		if !o.upgrade || !ours(pid) || builtVersion(f) == versionString() {
+			fmt.Fprintf(out, "Daemon already running at %s (PID %d)\n", o.baseURL(), pid)
+			return nil
+		}
+		fmt.Fprintf(out, "Daemon runs %s, this is %s: restarting it\n", builtVersion(f), versionString())
+		if err := o.stop(cmd); err != nil {
+			return err
+		}
+		pid = 0
 	}
 	if pid != 0 {
 		if ours(pid) {
@@ -290,35 +305,39 @@ whose process is gone is removed.`,
 		Example: "  sandbox-agent daemon stop\n  sandbox-agent daemon stop --port 3000",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			out := cmd.ErrOrStderr()
-			f := o.files()
-			pid := readPid(f.pid)
-			if pid == 0 || !ours(pid) {
-				if pid != 0 {
-					f.remove()
-					fmt.Fprintf(out, "Removed stale pid file %s (PID %d is not a running server)\n", f.pid, pid)
-				}
-				if o.healthy(cmd.Context()) {
-					return fmt.Errorf("a server answers at %s but it was not started by `daemon start` (no pid file): stop it where it runs", o.baseURL())
-				}
-				fmt.Fprintln(out, "Daemon not running")
-				return nil
-			}
-			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
-				return fmt.Errorf("signal PID %d: %w", pid, err)
-			}
-			if !waitGone(pid, o.timeout) {
-				fmt.Fprintf(out, "PID %d still running after %s: killing it\n", pid, o.timeout)
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-				waitGone(pid, 5*time.Second)
-			}
-			f.remove()
-			fmt.Fprintf(out, "Daemon stopped (PID %d)\n", pid)
-			return nil
+			return o.stop(cmd)
 		},
 	}
 	o.register(cmd)
 	return cmd
+}
+
+func (o *daemonOptions) stop(cmd *cobra.Command) error {
+	out := cmd.ErrOrStderr()
+	f := o.files()
+	pid := readPid(f.pid)
+	if pid == 0 || !ours(pid) {
+		if pid != 0 {
+			f.remove()
+			fmt.Fprintf(out, "Removed stale pid file %s (PID %d is not a running server)\n", f.pid, pid)
+		}
+		if o.healthy(cmd.Context()) {
+			return fmt.Errorf("a server answers at %s but it was not started by `daemon start` (no pid file): stop it where it runs", o.baseURL())
+		}
+		fmt.Fprintln(out, "Daemon not running")
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("signal PID %d: %w", pid, err)
+	}
+	if !waitGone(pid, o.timeout) {
+		fmt.Fprintf(out, "PID %d still running after %s: killing it\n", pid, o.timeout)
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		waitGone(pid, 5*time.Second)
+	}
+	f.remove()
+	fmt.Fprintf(out, "Daemon stopped (PID %d)\n", pid)
+	return nil
 }
 
 func waitGone(pid int, d time.Duration) bool {
@@ -347,8 +366,7 @@ func newDaemonStatusCmd() *cobra.Command {
 			healthy := o.healthy(cmd.Context())
 			switch {
 			case running && healthy:
-				built, _ := os.ReadFile(f.version)
-				v := strings.TrimSpace(string(built))
+				v := builtVersion(f)
 				note := ""
 				if v != "" && v != versionString() {
 					note = " [outdated: restart to run " + versionString() + "]"

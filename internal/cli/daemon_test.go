@@ -83,6 +83,23 @@ func TestDaemon(t *testing.T) {
 		t.Fatalf("outdated status: %+v", r)
 	}
 
+	// --upgrade restarts it with this build.
+	r = c.ok(t, run("daemon", "start", "--no-token", "--upgrade")...)
+	if !strings.Contains(r.stderr, "Daemon runs v0.0.1, this is "+testVersion) || !strings.Contains(r.stderr, "Daemon stopped (PID "+strconv.Itoa(pid)+")") {
+		t.Fatalf("upgrade: %+v", r)
+	}
+	old := pid
+	pid, _ = strconv.Atoi(strings.TrimSpace(readFile(t, state+".pid")))
+	if pid == old || !ours(pid) {
+		t.Fatalf("after upgrade: pid %d (was %d)", pid, old)
+	}
+	if r := c.ok(t, run("daemon", "status")...); strings.Contains(r.stdout, "outdated") {
+		t.Fatalf("status after upgrade: %+v", r)
+	}
+	if r := c.ok(t, run("daemon", "start", "--no-token", "--upgrade")...); !strings.Contains(r.stderr, "already running") {
+		t.Fatalf("upgrade of the same build: %+v", r)
+	}
+
 	r = c.ok(t, run("daemon", "stop")...)
 	if !strings.Contains(r.stderr, "Daemon stopped (PID "+strconv.Itoa(pid)+")") {
 		t.Fatalf("stop: %+v", r)
