@@ -89,16 +89,12 @@ export async function* turnStream(
   const cursor: Cursor = { last: -1, failures: 0 };
   const stop = (ev: UniversalEvent) => turnStopTypes.has(ev.type);
   try {
-    for await (const ev of events(res, cursor, options.idleTimeoutMs)) {
-      if (signal?.aborted) return;
-      yield ev;
-      if (stop(ev)) return;
-    }
+    if (yield* relay(res, cursor, options.idleTimeoutMs, signal, stop)) return;
   } catch (err) {
     if (signal?.aborted) return;
     if (err instanceof StreamProtocolError || cursor.last < 0 || options.reconnect === false) throw err;
   }
-  if (signal?.aborted) return;
+  if (signal?.aborted || options.reconnect === false) return;
   if (cursor.last < 0) throw new Error(`the turn stream of session ${sessionId} closed before its first event`);
   yield* follow(client, sessionId, cursor, { ...options, signal }, stop);
 }
@@ -145,11 +141,7 @@ async function* follow(
     }
     lastError = undefined;
     try {
-      for await (const ev of events(res, cursor, options.idleTimeoutMs)) {
-        if (signal?.aborted) return;
-        yield ev;
-        if (stop(ev)) return;
-      }
+      if (yield* relay(res, cursor, options.idleTimeoutMs, signal, stop)) return;
     } catch (err) {
       if (signal?.aborted) return;
       if (err instanceof StreamProtocolError) throw err;
@@ -161,6 +153,24 @@ async function* follow(
     }
     cursor.failures++;
   }
+}
+
+// relay yields the events of one connection; it returns true when the
+// stream is over (a stop event was yielded, or the signal aborted) and false
+// when the connection ended first.
+async function* relay(
+  res: Response,
+  cursor: Cursor,
+  idleTimeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+  stop: (ev: UniversalEvent) => boolean,
+): AsyncGenerator<UniversalEvent, boolean, undefined> {
+  for await (const ev of events(res, cursor, idleTimeoutMs)) {
+    if (signal?.aborted) return true;
+    yield ev;
+    if (stop(ev)) return true;
+  }
+  return false;
 }
 
 // events parses an SSE response into events, skipping any at or before
