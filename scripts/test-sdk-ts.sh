@@ -2,7 +2,8 @@
 # The TypeScript SDK (sdks/typescript): dependencies from the committed
 # lockfile, generated types checked against docs/openapi.json, type check,
 # unit and integration tests (the real binary built from this tree), then
-# `npm pack` installed into an empty project and run (pack-smoke.mjs).
+# `npm pack` installed into an empty project and run (pack-smoke.mjs), and
+# the ESM build driven by headless Chromium (browser-smoke.mjs).
 # scripts/test.sh runs it; alone: scripts/test-sdk-ts.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,3 +18,4 @@ npm ci --prefer-offline --no-audit --no-fund --loglevel=error
 npm run --silent typecheck
 npx vitest run
 npm run --silent smoke
+npm run --silent browser-smoke

@@ -92,7 +92,8 @@ interface RequestOptions {
 export class SandboxAgent {
   /** The server's address, without a trailing slash. */
   readonly baseUrl: string;
-  private readonly token?: string;
+  /** The bearer token this client sends (for an embedded server: the one it generated). */
+  readonly token?: string;
   private readonly fetcher: typeof fetch;
   private readonly defaultHeaders?: HeadersLike;
   private spawnHandle?: SandboxAgentSpawnHandle;
