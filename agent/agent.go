@@ -108,10 +108,10 @@ type Adapter interface {
 //
 // Lifecycle contract (the session package relies on it; see its doc):
 //   - The session calls Send one at a time and (unless Info.NativeTurns)
-//     has already recorded the
-//     turn's turn.started (or queued it) when Send runs. A Send that returns
-//     an error must not have started a turn in the agent: the session
-//     records the error and closes or unqueues that turn itself.
+//     has already recorded the turn's turn.started (or queued it) when Send
+//     runs. A Send that returns an error must not have started a turn in
+//     the agent: the session records the error and closes or unqueues that
+//     turn itself.
 //   - Open that fails leaves no process behind; an agent that does not come
 //     up within a bounded start timeout is a failed Open (with its stderr
 //     in the error).
