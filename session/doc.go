@@ -23,7 +23,10 @@
 //     adapter refuses records an error and gives back exactly what it
 //     took. An Interrupt during a send in flight is carried out by that
 //     send as soon as the agent has the message. An interrupt that the
-//     agent does not answer with turn.ended is closed by the session.
+//     agent does not answer with turn.ended is closed by the session (only
+//     the turn that was running when the interrupt came); what the agent
+//     still says of that turn (items, requests) is dropped until the next
+//     turn starts.
 //     The optional idle-turn watchdog (Config.TurnIdleTimeout) records an
 //     error (turn_idle_timeout) and interrupts a turn that went silent.
 //   - ending: the end is decided; drafts are dropped. Terminate closes the

@@ -147,23 +147,27 @@ func (s *Session) Interrupt(ctx context.Context) error {
 	return s.interruptNow(ctx)
 }
 
-// interruptNow interrupts the agent and, if it did not close the running
-// turn itself, closes it.
+// interruptNow interrupts the running turn and, if the agent did not close
+// it, closes it. Only that turn: one that started while the agent was
+// being interrupted is not touched. No turn running: nothing to do.
 func (s *Session) interruptNow(ctx context.Context) error {
 	s.mu.Lock()
-	if s.phase != phaseLive {
+	if s.phase != phaseLive || !s.pipe.turn {
 		s.mu.Unlock()
 		return nil
 	}
 	conn := s.conn
-	before := s.pipe.turnsEnded
+	turn, before := s.turns, s.pipe.turnsEnded
 	s.mu.Unlock()
 	if err := conn.Interrupt(ctx); err != nil {
 		return wrapAgentErr(err, s.info.ID, s.id)
 	}
 	s.mu.Lock()
-	if s.pipe.turnsEnded == before && s.phase == phaseLive {
+	if s.phase == phaseLive && s.pipe.turn && s.turns == turn && s.pipe.turnsEnded == before {
 		s.appendLocked(s.endTurnLocked()) // the agent did not close the turn itself
+		if !s.pipe.turn {
+			s.closedTurn = true
+		}
 	}
 	s.mu.Unlock()
 	return nil

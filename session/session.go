@@ -40,9 +40,11 @@ type Session struct {
 	quests   map[string]*pendingQuestion
 	always   map[string]bool
 
-	// Turns: the ordinal of the last turn.started and where each is.
-	turns   uint64
-	turnSeq []uint64
+	// Turns: the ordinal of the last turn.started and where each is;
+	// closedTurn: the last turn was ended by the session, not the agent.
+	turns      uint64
+	turnSeq    []uint64
+	closedTurn bool
 
 	// Sends go through the adapter one at a time (sendMu); while one is
 	// inside Conn.Send, sending is set and an interrupt is recorded in
@@ -96,6 +98,13 @@ func (s *Session) ID() string { return s.id }
 // Dir returns the session's working directory (absolute): where its agent
 // runs and where relative fs paths of the session resolve.
 func (s *Session) Dir() string { return s.dir }
+
+// inTurnOnly are the draft types that belong inside a turn.
+var inTurnOnly = map[schema.EventType]bool{
+	schema.EventItemStarted: true, schema.EventItemDelta: true, schema.EventItemCompleted: true,
+	schema.EventPermissionRequested: true, schema.EventPermissionResolved: true,
+	schema.EventQuestionRequested: true, schema.EventQuestionResolved: true,
+}
 
 // sink is what the adapter sees of the session.
 type sink struct{ s *Session }
@@ -155,6 +164,13 @@ func (s *Session) releaseLocked() (autos []string, ended bool) {
 // events. It returns the permission ids to auto-approve and whether the
 // session ended.
 func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
+	if s.closedTurn && !s.pipe.turn && inTurnOnly[d.Type] {
+		// The session ended this turn for an agent that did not (it
+		// ignored an interrupt): what it still says of it is dropped, not
+		// logged outside any turn.
+		s.log.Debug("draft of a turn the session ended dropped", "type", d.Type)
+		return nil, false
+	}
 	var evs []schema.Event
 	switch d.Type {
 	case schema.EventSessionStarted:
@@ -284,6 +300,7 @@ func (s *Session) appendLocked(evs []schema.Event) {
 	s.lastActivity = now
 	for i := range evs {
 		if evs[i].Type == schema.EventTurnStarted {
+			s.closedTurn = false
 			s.turns++
 			s.turnSeq = append(s.turnSeq, evs[i].Sequence)
 			s.watchLocked()
@@ -448,6 +465,7 @@ func (s *Session) forwardPermission(ctx context.Context, id string, reply schema
 			if _, still := s.perms[id]; !still {
 				return // resolved meanwhile (session ended)
 			}
+			delete(s.perms, id)
 			if reply == schema.ReplyAlways {
 				for _, k := range alwaysKeys(&req) {
 					s.always[k] = true
@@ -488,6 +506,7 @@ func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]stri
 			if _, still := s.quests[id]; !still {
 				return
 			}
+			delete(s.quests, id)
 			res := schema.QuestionEventData{QuestionID: id, Prompt: req.Prompt, Options: req.Options, Status: schema.QuestionAnswered, Metadata: req.Metadata}
 			if reject {
 				res.Status = schema.QuestionRejected
