@@ -17,8 +17,9 @@ import (
 // events). The wrapper keeps the agent's stderr, process group, exit code
 // and signal, so every row behaves the same with or without it.
 const (
-	envTeeReal = "SANDBOX_AGENT_E2E_TEE_REAL" // the real agent binary
-	envTeeOut  = "SANDBOX_AGENT_E2E_TEE_OUT"  // file prefix: <prefix>.stdin.jsonl, <prefix>.stdout.jsonl
+	// Not SANDBOX_AGENT_*: the server keeps its own variables from agents.
+	envTeeReal = "E2E_TEE_REAL" // the real agent binary
+	envTeeOut  = "E2E_TEE_OUT"  // file prefix: <prefix>.stdin.jsonl, <prefix>.stdout.jsonl
 )
 
 func init() {

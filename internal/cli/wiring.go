@@ -7,6 +7,7 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/claude"
+	"github.com/sandbox-agent/sandbox-agent/agent/codex"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/agent/pending"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
@@ -22,9 +23,10 @@ func newRegistry(o serverOptions) *agent.Registry {
 	// Adapters find their binaries where the installer puts them first.
 	resolve := func(name string) (string, bool) { return installer().Resolve(name) }
 	claude.ResolveBinary = resolve
+	codex.ResolveBinary = resolve
 	return agent.NewRegistry(
 		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
-		pending.New("codex").WithResolver(resolve),
+		codex.New(codex.Options{Version: Version}),
 		pending.New("opencode").WithResolver(resolve),
 		pending.New("amp").WithResolver(resolve),
 		mock.New(mock.Options{}),

@@ -1,0 +1,174 @@
+package codex
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+)
+
+// hitl turns a server request into a permission or question draft, keeps
+// it pending until Answer, or answers it at once (auto) when the session's
+// permission mode already decided it. Called with c.events held.
+func (c *conn) hitl(in *rpc, id json.RawMessage, method string, params, raw json.RawMessage) ([]agent.Draft, any, error) {
+	switch method {
+	case reqCommandApproval:
+		var r commandApproval
+		if err := json.Unmarshal(params, &r); err != nil {
+			return nil, nil, err
+		}
+		pid := requestID(r.ItemID, id)
+		md := map[string]any{
+			"codexRequestKind": "commandExecution", "codexRequestId": id,
+			"threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
+		}
+		if r.Command != nil {
+			md["command"] = *r.Command
+		}
+		if r.Cwd != nil {
+			md["cwd"] = *r.Cwd
+		}
+		if r.Reason != nil {
+			md["reason"] = *r.Reason
+		}
+		if len(r.Actions) > 0 {
+			md["commandActions"] = r.Actions
+		}
+		c.hold(pid, pendingReq{rpc: in, id: id, method: method})
+		return []agent.Draft{permissionDraft(pid, "commandExecution", md, raw)}, nil, nil
+	case reqFileApproval:
+		var r fileApproval
+		if err := json.Unmarshal(params, &r); err != nil {
+			return nil, nil, err
+		}
+		if c.pol.autoEdits {
+			return nil, decisionResponse{Decision: "acceptForSession"}, nil
+		}
+		pid := requestID(r.ItemID, id)
+		md := map[string]any{
+			"codexRequestKind": "fileChange", "codexRequestId": id,
+			"threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
+		}
+		if r.Reason != nil {
+			md["reason"] = *r.Reason
+		}
+		if r.GrantRoot != nil {
+			md["grantRoot"] = *r.GrantRoot
+		}
+		if paths := c.conv.changePaths(r.ItemID); len(paths) > 0 {
+			md["paths"] = paths
+		}
+		c.hold(pid, pendingReq{rpc: in, id: id, method: method})
+		return []agent.Draft{permissionDraft(pid, "fileChange", md, raw)}, nil, nil
+	case reqUserInput:
+		var r userInputRequest
+		if err := json.Unmarshal(params, &r); err != nil {
+			return nil, nil, err
+		}
+		if len(r.Questions) == 0 {
+			return nil, nil, fmt.Errorf("requestUserInput without questions")
+		}
+		qid := requestID(r.ItemID, id)
+		var prompts, options, ids []string
+		for _, q := range r.Questions {
+			prompts = append(prompts, q.Question)
+			ids = append(ids, q.ID)
+		}
+		// The options shown are the first question's; every question with
+		// its own options is in the metadata.
+		for _, o := range r.Questions[0].Options {
+			options = append(options, o.Label)
+		}
+		md := map[string]any{
+			"codexRequestId": id, "threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
+			"header": r.Questions[0].Header, "questions": r.Questions,
+		}
+		c.hold(qid, pendingReq{rpc: in, id: id, method: method, qids: ids})
+		q := schema.QuestionEventData{
+			QuestionID: qid, Prompt: strings.Join(prompts, "\n"), Options: options,
+			Status: schema.QuestionRequested, Metadata: mustJSON(md),
+		}
+		return []agent.Draft{{Type: schema.EventQuestionRequested, Data: &q, Raw: raw}}, nil, nil
+	}
+	return nil, nil, fmt.Errorf("unsupported server request %q", method)
+}
+
+// requestID is the permission or question id of a request: the item it is
+// about (unique per call), else the JSON-RPC id.
+func requestID(itemID string, id json.RawMessage) string {
+	if itemID != "" {
+		return itemID
+	}
+	return strings.Trim(string(id), `"`)
+}
+
+func permissionDraft(id, action string, md map[string]any, raw json.RawMessage) agent.Draft {
+	return agent.Draft{Type: schema.EventPermissionRequested, Raw: raw, Data: &schema.PermissionEventData{
+		PermissionID: id, Action: action, Status: schema.PermissionRequested, Metadata: mustJSON(md),
+	}}
+}
+
+func (c *conn) hold(id string, p pendingReq) {
+	c.mu.Lock()
+	c.pending[id] = p
+	c.mu.Unlock()
+}
+
+// withdrawAll forgets the requests of a turn that ended; the session
+// resolves whatever is still pending as rejected.
+func (c *conn) withdrawAll(json.RawMessage) {
+	c.mu.Lock()
+	clear(c.pending)
+	c.mu.Unlock()
+}
+
+// Answer sends a permission decision or the answers to a question back in
+// the CLI's shape.
+func (c *conn) Answer(ctx context.Context, r agent.Reply) error {
+	c.mu.Lock()
+	p, ok := c.pending[r.ID]
+	c.mu.Unlock()
+	if !ok {
+		return agent.Errorf(agent.ErrInvalidRequest, "no pending codex request %q", r.ID)
+	}
+	var result any
+	switch r.Kind {
+	case agent.ReplyPermission:
+		if p.method == reqUserInput {
+			return agent.Errorf(agent.ErrInvalidRequest, "%s is a question, not a permission", r.ID)
+		}
+		d := "decline"
+		switch r.Permission {
+		case schema.ReplyOnce:
+			d = "accept"
+		case schema.ReplyAlways:
+			d = "acceptForSession"
+		}
+		result = decisionResponse{Decision: d}
+	case agent.ReplyQuestion:
+		if p.method != reqUserInput {
+			return agent.Errorf(agent.ErrInvalidRequest, "%s is a permission, not a question", r.ID)
+		}
+		res := userInputResponse{Answers: map[string]userInputAnswer{}}
+		if !r.Reject {
+			for i, qid := range p.qids {
+				if i < len(r.Answers) {
+					res.Answers[qid] = userInputAnswer{Answers: append([]string{}, r.Answers[i]...)}
+				}
+			}
+		}
+		result = res
+	default:
+		return agent.Errorf(agent.ErrInvalidRequest, "unknown reply kind")
+	}
+	if err := p.rpc.Reply(p.id, result); err != nil {
+		return agent.Errorf(agent.ErrStream, "answer %s: %v", r.ID, err)
+	}
+	c.mu.Lock()
+	delete(c.pending, r.ID)
+	c.mu.Unlock()
+	return nil
+}
