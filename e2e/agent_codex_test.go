@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
 )
 
 // Codex: a "fake" model provider on the Responses API in CODEX_HOME's
@@ -21,6 +24,11 @@ func init() {
 		Env: func(r *Run) []string {
 			return codexEnv(r.Home, r.LLM.OpenAIBaseURL())
 		},
+		Rows: map[string]Row{
+			// Codex replaces a 5xx body with its own "high demand" text;
+			// a 400 keeps the provider's message.
+			"agent-error": {Steps: steps(fakellm.Repeat(10, codexFailUntilRetry)...)},
+		},
 		Wire: func(w *Wire) {
 			if err := writeCodexConfig(w.Home, w.LLM.OpenAIBaseURL()); err != nil {
 				w.T.Fatal(err)
@@ -31,6 +39,13 @@ func init() {
 		},
 	})
 }
+
+var codexFailUntilRetry = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
+	if strings.Contains(q.LastUserText(), "Try again.") {
+		return fakellm.Text("Recovered after the error.")
+	}
+	return fakellm.Step{Error: &fakellm.APIError{Status: 400, Message: errorMarker, NoRetry: true}}
+})
 
 func codexEnv(home, baseURL string) []string {
 	return []string{

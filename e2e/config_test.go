@@ -19,7 +19,7 @@ const (
 	envIsolation  = "SANDBOX_AGENT_E2E_ISOLATION"   // set by TestMain for the re-executed child: netns, userns or env
 	envNetns      = "SANDBOX_AGENT_E2E_NETNS"       // "0" skips the namespace (debugging): env isolation only
 	envInstalled  = "SANDBOX_AGENT_E2E_INSTALLED"   // set by TestMain: path of the install report
-	envRunMarker  = "SANDBOX_AGENT_E2E_RUN"         // set on every server process; its agents inherit it
+	envRunMarker  = "E2E_RUN_MARKER"                // set on every server process; its agents inherit it (not SANDBOX_AGENT_*: the server keeps those from agents)
 )
 
 func enabled() bool { return os.Getenv(envEnable) == "1" }
