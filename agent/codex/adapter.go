@@ -133,6 +133,7 @@ type policy struct {
 	approval  string // approvalPolicy
 	sandbox   string // sandbox mode
 	autoEdits bool   // accept file changes without asking (acceptEdits)
+	plan      bool   // ask for approval of the plan before acting
 }
 
 // policyFor maps permission modes: default asks before anything not known
@@ -146,7 +147,7 @@ func policyFor(mode string) (policy, error) {
 	case schema.PermissionModeAcceptEdits:
 		return policy{approval: "untrusted", sandbox: "danger-full-access", autoEdits: true}, nil
 	case schema.PermissionModePlan:
-		return policy{approval: "untrusted", sandbox: "read-only"}, nil
+		return policy{approval: "untrusted", sandbox: "read-only", plan: true}, nil
 	case schema.PermissionModeBypass:
 		return policy{approval: "never", sandbox: "danger-full-access"}, nil
 	}

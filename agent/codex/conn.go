@@ -36,6 +36,16 @@ type conn struct {
 	queue    []agent.Prompt
 	pending  map[string]pendingReq // by permission / question id
 	closed   bool
+
+	// plan approval (plan.go)
+	plan         string // the plan the running turn proposed
+	planApproved bool
+	planN        int
+	held         *heldPlan
+}
+
+func contextForTurn() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 2*time.Minute)
 }
 
 // pendingReq is a server request waiting for the user.
@@ -159,6 +169,12 @@ func (c *conn) startTurn(ctx context.Context, p agent.Prompt) error {
 		return fail(agent.Errorf(agent.ErrProcessExited, "%v", err))
 	}
 	params := turnStartParams{ThreadID: c.threadIDNow(), Input: input, Effort: c.spec.Variant}
+	c.mu.Lock()
+	if c.pol.plan && c.planApproved {
+		// The plan is approved: the workspace is writable from now on.
+		params.ApprovalPolicy, params.SandboxPolicy = "untrusted", map[string]string{"type": "dangerFullAccess"}
+	}
+	c.mu.Unlock()
 	var res turnResult
 	if err := inst.Client.Call(ctx, methodTurnStart, params, &res); err != nil {
 		return fail(agent.Errorf(agent.ErrStream, "turn/start: %v", err))
@@ -184,7 +200,7 @@ func (c *conn) next() {
 	c.queue = c.queue[1:]
 	c.starting = true
 	c.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := contextForTurn()
 	defer cancel()
 	if err := c.startTurn(ctx, p); err != nil {
 		c.emit(agent.ErrorEvent(err.Error(), "send_failed", nil, nil), agent.TurnEnded(nil, nil))
@@ -204,14 +220,27 @@ func (c *conn) notification(method string, params json.RawMessage, raw []byte) {
 			c.turnID = n.Turn.ID
 			c.mu.Unlock()
 		}
+	case "item/completed":
+		if plan := planOf(params); plan != "" {
+			c.mu.Lock()
+			c.plan = plan
+			c.mu.Unlock()
+		}
 	case "turn/completed":
 		c.mu.Lock()
 		c.turnID = ""
 		c.mu.Unlock()
 		c.withdrawAll(raw)
 	}
-	c.emit(c.conv.Notification(method, params, raw)...)
+	drafts := c.conv.Notification(method, params, raw)
 	if method == "turn/completed" {
+		drafts = c.askPlan(drafts, raw)
+	}
+	c.emit(drafts...)
+	c.mu.Lock()
+	held := c.held != nil
+	c.mu.Unlock()
+	if method == "turn/completed" && !held {
 		go c.next()
 	}
 }
@@ -219,6 +248,7 @@ func (c *conn) notification(method string, params json.RawMessage, raw []byte) {
 // Interrupt asks the agent to stop the running turn; its turn/completed
 // (status interrupted) ends the turn.
 func (c *conn) Interrupt(ctx context.Context) error {
+	c.releasePlan()
 	c.mu.Lock()
 	turn, thread := c.turnID, c.threadID
 	c.queue = nil

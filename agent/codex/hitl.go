@@ -128,6 +128,11 @@ func (c *conn) withdrawAll(json.RawMessage) {
 // Answer sends a permission decision or the answers to a question back in
 // the CLI's shape.
 func (c *conn) Answer(ctx context.Context, r agent.Reply) error {
+	if r.Kind == agent.ReplyQuestion {
+		if ok, err := c.answerPlan(r); ok {
+			return err
+		}
+	}
 	c.mu.Lock()
 	p, ok := c.pending[r.ID]
 	c.mu.Unlock()

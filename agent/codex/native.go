@@ -71,6 +71,9 @@ type turnStartParams struct {
 	Input    []userInput `json:"input"`
 	Model    string      `json:"model,omitempty"`
 	Effort   string      `json:"effort,omitempty"`
+	// Overrides for this turn and the next ones (after a plan approval).
+	ApprovalPolicy string            `json:"approvalPolicy,omitempty"`
+	SandboxPolicy  map[string]string `json:"sandboxPolicy,omitempty"`
 }
 
 type turnResult struct {
