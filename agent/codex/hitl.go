@@ -10,15 +10,46 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
-// hitl turns a server request into a permission or question draft, keeps
-// it pending until Answer, or answers it at once (auto) when the session's
-// permission mode already decided it. Called with c.events held.
+// hitl answers a server request at once when the session's permission
+// mode already decided it (auto), or turns it into a permission or
+// question draft kept pending until Answer. Called with c.events held.
 func (c *conn) hitl(in *rpc, id json.RawMessage, method string, params, raw json.RawMessage) ([]agent.Draft, any, error) {
+	if method == reqFileApproval && c.pol.autoEdits {
+		return nil, decisionResponse{Decision: "acceptForSession"}, nil
+	}
+	r, err := c.conv.Request(id, method, params, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.hold(r.ID, pendingReq{rpc: in, id: id, method: method, qids: r.QuestionIDs})
+	return r.Drafts, nil, nil
+}
+
+// HeldRequest is what Converter.Request makes of a server request.
+type HeldRequest struct {
+	// ID is the permission or question id the user answers.
+	ID string
+	// QuestionIDs are the CLI's question ids, in the order of the answers.
+	QuestionIDs []string
+	Drafts      []agent.Draft
+}
+
+// Request converts a server request (approval, user input) into a
+// permission.requested or question.requested draft.
+func (c *Converter) Request(id json.RawMessage, method string, params, raw json.RawMessage) (HeldRequest, error) {
+	out, err := c.request(id, method, params, raw)
+	for i := range out.Drafts {
+		out.Drafts[i].NativeSessionID = c.threadID
+	}
+	return out, err
+}
+
+func (c *Converter) request(id json.RawMessage, method string, params, raw json.RawMessage) (HeldRequest, error) {
 	switch method {
 	case reqCommandApproval:
 		var r commandApproval
 		if err := json.Unmarshal(params, &r); err != nil {
-			return nil, nil, err
+			return HeldRequest{}, err
 		}
 		pid := requestID(r.ItemID, id)
 		md := map[string]any{
@@ -37,15 +68,11 @@ func (c *conn) hitl(in *rpc, id json.RawMessage, method string, params, raw json
 		if len(r.Actions) > 0 {
 			md["commandActions"] = r.Actions
 		}
-		c.hold(pid, pendingReq{rpc: in, id: id, method: method})
-		return []agent.Draft{permissionDraft(pid, "commandExecution", md, raw)}, nil, nil
+		return HeldRequest{ID: pid, Drafts: []agent.Draft{permissionDraft(pid, "commandExecution", md, raw)}}, nil
 	case reqFileApproval:
 		var r fileApproval
 		if err := json.Unmarshal(params, &r); err != nil {
-			return nil, nil, err
-		}
-		if c.pol.autoEdits {
-			return nil, decisionResponse{Decision: "acceptForSession"}, nil
+			return HeldRequest{}, err
 		}
 		pid := requestID(r.ItemID, id)
 		md := map[string]any{
@@ -58,18 +85,17 @@ func (c *conn) hitl(in *rpc, id json.RawMessage, method string, params, raw json
 		if r.GrantRoot != nil {
 			md["grantRoot"] = *r.GrantRoot
 		}
-		if paths := c.conv.changePaths(r.ItemID); len(paths) > 0 {
+		if paths := c.changePaths(r.ItemID); len(paths) > 0 {
 			md["paths"] = paths
 		}
-		c.hold(pid, pendingReq{rpc: in, id: id, method: method})
-		return []agent.Draft{permissionDraft(pid, "fileChange", md, raw)}, nil, nil
+		return HeldRequest{ID: pid, Drafts: []agent.Draft{permissionDraft(pid, "fileChange", md, raw)}}, nil
 	case reqUserInput:
 		var r userInputRequest
 		if err := json.Unmarshal(params, &r); err != nil {
-			return nil, nil, err
+			return HeldRequest{}, err
 		}
 		if len(r.Questions) == 0 {
-			return nil, nil, fmt.Errorf("requestUserInput without questions")
+			return HeldRequest{}, fmt.Errorf("requestUserInput without questions")
 		}
 		qid := requestID(r.ItemID, id)
 		var prompts, options, ids []string
@@ -86,14 +112,13 @@ func (c *conn) hitl(in *rpc, id json.RawMessage, method string, params, raw json
 			"codexRequestId": id, "threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
 			"header": r.Questions[0].Header, "questions": r.Questions,
 		}
-		c.hold(qid, pendingReq{rpc: in, id: id, method: method, qids: ids})
 		q := schema.QuestionEventData{
 			QuestionID: qid, Prompt: strings.Join(prompts, "\n"), Options: options,
 			Status: schema.QuestionRequested, Metadata: mustJSON(md),
 		}
-		return []agent.Draft{{Type: schema.EventQuestionRequested, Data: &q, Raw: raw}}, nil, nil
+		return HeldRequest{ID: qid, QuestionIDs: ids, Drafts: []agent.Draft{{Type: schema.EventQuestionRequested, Data: &q, Raw: raw}}}, nil
 	}
-	return nil, nil, fmt.Errorf("unsupported server request %q", method)
+	return HeldRequest{}, fmt.Errorf("unsupported server request %q", method)
 }
 
 // requestID is the permission or question id of a request: the item it is
