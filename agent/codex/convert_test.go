@@ -163,7 +163,7 @@ func TestGoldenCoversTheProtocol(t *testing.T) {
 
 func TestErrorCode(t *testing.T) {
 	for in, want := range map[string]string{
-		`"rateLimitExceeded"`: "rateLimitExceeded",
+		`"rateLimitExceeded"`:                             "rateLimitExceeded",
 		`{"httpConnectionFailed":{"httpStatusCode":401}}`: "httpConnectionFailed",
 		`null`: "",
 	} {
