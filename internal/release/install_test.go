@@ -111,6 +111,7 @@ type sandbox struct {
 	t     *testing.T
 	acct  account
 	shell []string // runs install.sh; dash unless a test says otherwise
+	piped bool     // curl … | sh, the script coming from the release server
 	base  string
 	home  string
 	tmp   string
@@ -193,7 +194,12 @@ func (s *sandbox) install(baseURL, path string, extra ...string) result {
 	if shell == nil {
 		shell = []string{dashPath(s.t)}
 	}
-	cmd := exec.CommandContext(ctx, shell[0], append(shell[1:], script)...)
+	args := append(shell[1:], script)
+	if s.piped {
+		// The README's form: the script from the release, read from a pipe.
+		args = append(shell[1:], "-c", `curl -fsSL "$SANDBOX_AGENT_BASE_URL/latest/download/install.sh" | `+shell[0])
+	}
+	cmd := exec.CommandContext(ctx, shell[0], args...)
 	cmd.Dir = s.home
 	cmd.Env = append([]string{"PATH=" + path, "HOME=" + s.home, "TMPDIR=" + s.tmp, "SANDBOX_AGENT_BASE_URL=" + baseURL}, extra...)
 	cmd.SysProcAttr = s.acct.attr()
@@ -330,7 +336,8 @@ func (s *sandbox) checkInstalled(bin, asset string) {
 
 func hostAsset() string { return assetName(runtime.GOOS + "/" + runtime.GOARCH) }
 
-// TestInstallAsRoot: `curl … | sh` as root into a prefix given by
+// TestInstallAsRoot: `curl -fsSL …/install.sh | dash` as root, the script
+// itself fetched from the release, into a prefix given by
 // SANDBOX_AGENT_BIN_DIR (a directory that does not exist yet), latest
 // release, downloaded with curl.
 func TestInstallAsRoot(t *testing.T) {
@@ -344,12 +351,13 @@ func TestInstallAsRoot(t *testing.T) {
 	binDir := filepath.Join(s.base, "prefix", "bin")
 	path := s.toolPath("wget") + ":" + binDir
 
+	s.piped = true
 	r := s.install(rs.URL, path, "SANDBOX_AGENT_BIN_DIR="+binDir)
 	if r.err != nil {
-		t.Fatalf("install.sh failed\n%s", r)
+		t.Fatalf("curl … | dash failed\n%s", r)
 	}
 	asset := hostAsset()
-	if got, want := strings.Join(rs.paths(), " "), "/latest/download/"+asset+" /latest/download/SHA256SUMS"; got != want {
+	if got, want := strings.Join(rs.paths(), " "), "/latest/download/install.sh /latest/download/"+asset+" /latest/download/SHA256SUMS"; got != want {
 		t.Errorf("install.sh fetched %q, want %q", got, want)
 	}
 	bin := filepath.Join(binDir, "sandbox-agent")
