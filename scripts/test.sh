@@ -54,8 +54,9 @@ go test -count=1 -run '^TestLinearWork$' ./bench/
 echo "== typescript sdk"
 scripts/test-sdk-ts.sh
 
-# The deploy guides' TypeScript examples against our SDK and the providers'
-# real type packages (tsc --noEmit; they cannot run here).
+# The deploy guides' TypeScript examples: all type-checked against our SDK
+# and the providers' real type packages; the local ones also run against
+# the binary (the providers' clouds cannot be reached from here).
 echo "== deploy examples"
 scripts/test-deploy-examples.sh
 fi
