@@ -72,7 +72,7 @@ func types(evs []schema.Event) []schema.EventType {
 // waitFor polls the session's events until one satisfies pred.
 func (f *apiFixture) waitFor(t *testing.T, sid string, pred func(schema.Event) bool) schema.Event {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		page, err := f.sdk.Events(context.Background(), sid, client.EventsQuery{})
 		if err != nil {

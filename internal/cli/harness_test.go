@@ -18,6 +18,10 @@ const (
 	testDate    = "2026-01-02T03:04:05Z"
 )
 
+// patience bounds every wait of these tests. It only matters when a test
+// fails (or the machine is very busy), so it is generous.
+const patience = 2 * time.Minute
+
 // cleanEnv is the test process's environment without anything that would
 // make a run depend on the developer's machine: tokens, endpoints, keys,
 // agent directories. HOME and XDG_DATA_HOME point into home.
@@ -50,7 +54,7 @@ type cli struct {
 
 func (c cli) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, c.bin, args...)
 	cmd.Env = c.env

@@ -62,7 +62,7 @@ func runOnTerminal(t *testing.T, c cli, args ...string) *terminal {
 // expect waits until the output after the last match holds s.
 func (term *terminal) expect(s string) {
 	term.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		term.mu.Lock()
 		rest := term.out.String()[term.read:]
@@ -100,7 +100,7 @@ func (term *terminal) wait() int {
 			term.t.Fatal(err)
 		}
 		return 0
-	case <-time.After(15 * time.Second):
+	case <-time.After(patience):
 		term.t.Fatalf("the command did not exit; the terminal shows:\n%s", term.out.String())
 		return -1
 	}
