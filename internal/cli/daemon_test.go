@@ -19,7 +19,7 @@ func TestDaemon(t *testing.T) {
 	c := cli{bin: bin, env: cleanEnv(home)}
 	port := freePort(t)
 	state := filepath.Join(home, ".local", "share", "sandbox-agent", "daemon", "daemon-127-0-0-1-"+port)
-	flags := []string{"--port", port}
+	flags := []string{"--port", port, "--timeout", patience.String()}
 	run := func(args ...string) []string { return append(args, flags...) }
 
 	r := c.run(t, "", run("daemon", "status")...)
@@ -128,7 +128,7 @@ func TestDaemon(t *testing.T) {
 	}
 	defer ln.Close()
 	// ("exited": it noticed the exit rather than waiting out --timeout.)
-	c.fails(t, 1, run("daemon", "start", "--no-token", "--timeout", "10m"), "exited", "address already in use")
+	c.fails(t, 1, run("daemon", "start", "--no-token"), "exited", "address already in use")
 	if _, err := os.Stat(state + ".pid"); !os.IsNotExist(err) {
 		t.Fatalf("pid file left after a failed start: %v", err)
 	}
