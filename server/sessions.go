@@ -43,7 +43,7 @@ func (s *Server) registerSessions() {
 	}))
 
 	get := op("getSession", http.MethodGet, "/v1/sessions/{session_id}", "Get one session", "sessions")
-	get.Errors = []int{404}
+	get.Errors = []int{400, 404}
 	huma.Register(s.api, get, wrap(s, func(ctx context.Context, in *sessionPath) (*sessionOut, error) {
 		sess, err := s.cfg.Manager.Get(in.SessionID)
 		if err != nil {
@@ -54,7 +54,7 @@ func (s *Server) registerSessions() {
 
 	del := op("deleteSession", http.MethodDelete, "/v1/sessions/{session_id}", "Terminate a session and forget it and its events", "sessions")
 	del.DefaultStatus = http.StatusNoContent
-	del.Errors = []int{404}
+	del.Errors = []int{400, 404}
 	huma.Register(s.api, del, wrap(s, func(ctx context.Context, in *sessionPath) (*struct{}, error) {
 		return nil, s.cfg.Manager.Delete(ctx, in.SessionID)
 	}))
@@ -72,7 +72,7 @@ func (s *Server) registerSessions() {
 
 	term := op("terminateSession", http.MethodPost, "/v1/sessions/{session_id}/terminate", "Terminate a session: stop the turn and kill the agent's processes", "sessions")
 	term.DefaultStatus = http.StatusNoContent
-	term.Errors = []int{404}
+	term.Errors = []int{400, 404}
 	huma.Register(s.api, term, wrap(s, func(ctx context.Context, in *sessionPath) (*struct{}, error) {
 		sess, err := s.cfg.Manager.Get(in.SessionID)
 		if err != nil {
