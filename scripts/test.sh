@@ -44,6 +44,15 @@ go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
 
+# Every Go fuzz target for a few seconds each (under 3 minutes in all),
+# then schemathesis over the whole API against the real binary, confined
+# by --fs-root to a temporary directory: 0 server errors, 0 responses that
+# break the schema.
+echo "== fuzz"
+scripts/fuzz.sh
+echo "== schemathesis"
+scripts/schemathesis.sh
+
 # Built without the race detector (bench/linear_test.go excludes itself
 # from race builds): it counts allocations over a million deltas.
 echo "== linear-work test"
