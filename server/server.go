@@ -177,7 +177,7 @@ func wrap[I, O any](s *Server, fn func(context.Context, *I) (*O, error)) func(co
 func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte(banner))
+		_, _ = w.Write([]byte(s.banner()))
 		return
 	}
 	var allowed []string
@@ -195,7 +195,7 @@ func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusNotFound)
-	_, _ = w.Write([]byte("404 Not Found\n\n" + banner))
+	_, _ = w.Write([]byte("404 Not Found\n\n" + s.banner()))
 }
 
 // ui serves the embedded inspector, or explains its absence.
@@ -210,15 +210,22 @@ func (s *Server) ui() http.Handler {
 	})
 }
 
-const banner = `This is a Sandbox Agent server.
+// banner is the root page. It lists the inspector only when this binary
+// serves one.
+func (s *Server) banner() string {
+	ui := ""
+	if s.cfg.UI != nil {
+		ui = "  - GET /ui/           inspector UI\n"
+	}
+	return `This is a Sandbox Agent server.
 
 It runs coding agents inside this sandbox and exposes them over HTTP.
 
 Available endpoints:
   - GET /              this page
   - GET /v1/health     health check
-  - GET /ui/           inspector UI
-  - GET /openapi.json  OpenAPI document
+` + ui + `  - GET /openapi.json  OpenAPI document
 
 See https://sandboxagent.dev for documentation.
 `
+}

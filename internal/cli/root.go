@@ -36,8 +36,7 @@ func newRootCmd() *cobra.Command {
 		Short: "Run coding agents inside a sandbox and control them over HTTP",
 		Long: `sandbox-agent installs coding-agent CLIs (Claude Code, Codex, OpenCode,
 Amp) and drives them through one HTTP + SSE API: run the server inside the
-sandbox, then talk to it with the SDKs, the inspector at /ui/, or the api
-commands of this CLI.`,
+sandbox, then talk to it with the SDKs or the api commands of this CLI.`,
 		Example: `  sandbox-agent server --no-token
   sandbox-agent daemon start --no-token && sandbox-agent api agents list
   sandbox-agent api sessions create demo --agent mock

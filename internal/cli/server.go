@@ -49,7 +49,7 @@ func newServerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the HTTP server",
-		Long: `Run the HTTP server: the /v1 API, event streams and the inspector at /ui/.
+		Long: `Run the HTTP server: the /v1 API and its event streams.
 
 A token is required unless --no-token is given: pass --token (or set
 SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
@@ -164,7 +164,7 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		shown = "localhost"
 	}
 	base := "http://" + net.JoinHostPort(shown, strconv.Itoa(addr.Port))
-	log.Info("server listening", "addr", ln.Addr().String(), "inspector", base+"/ui/", "auth", o.token != "")
+	log.Info("server listening", "addr", ln.Addr().String(), "url", base, "auth", o.token != "")
 	select {
 	case err := <-errc:
 		return err
