@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
 )
 
 // OpenCode: its bundled openai-compatible provider pointed at fakellm's
@@ -19,6 +22,11 @@ func init() {
 			return writeOpenCodeConfig(r.Home, r.LLM.OpenAIBaseURL(), nil)
 		},
 		Env: func(r *Run) []string { return openCodeEnv() },
+		Rows: map[string]Row{
+			// OpenCode retries a 500 with backoff for as long as it lasts
+			// (each retry is a status item); a 400 is final.
+			"agent-error": {Steps: steps(fakellm.Repeat(10, failWith400)...)},
+		},
 		Wire: func(w *Wire) {
 			allow := map[string]any{"bash": "allow", "edit": "allow", "webfetch": "deny"}
 			if err := writeOpenCodeConfig(w.Home, w.LLM.OpenAIBaseURL(), allow); err != nil {
@@ -29,6 +37,14 @@ func init() {
 		},
 	})
 }
+
+// failWith400 is failUntilRetry with a status OpenCode does not retry.
+var failWith400 = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
+	if strings.Contains(q.LastUserText(), "Try again.") {
+		return fakellm.Text("Recovered after the error.")
+	}
+	return fakellm.Step{Error: &fakellm.APIError{Status: 400, Message: errorMarker}}
+})
 
 func openCodeEnv() []string {
 	return []string{

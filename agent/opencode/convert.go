@@ -61,8 +61,12 @@ type Converter struct {
 	qs    map[string]*questionReq // by request id
 	qids  map[string]qref         // question id → request and index
 
-	// Turn state: a turn ends at the first idle after a busy.
+	// Turn state: a turn runs from NoteSent (or a busy status) and ends at
+	// the first idle after a busy status: the session.idle that follows
+	// session.status idle, or an idle from before the prompt, would
+	// otherwise end the next turn as soon as it starts.
 	busy        bool
+	sawBusy     bool
 	interrupted bool
 	usage       usage
 	finish      string
@@ -137,7 +141,7 @@ func (c *Converter) Owns(id string) bool {
 func (c *Converter) NoteSent() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.busy = true
+	c.busy, c.sawBusy = true, false
 }
 
 // NoteInterrupt tells the converter the adapter aborted the running turn.
@@ -145,6 +149,31 @@ func (c *Converter) NoteInterrupt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.interrupted = true
+}
+
+// NoteSendFailed undoes NoteSent when the server refused the prompt.
+func (c *Converter) NoteSendFailed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.busy = false
+}
+
+// EndTurn ends a running turn the server will not end itself (it died, it
+// never reported idle after an abort, the idle was lost with the event
+// stream); reason is "interrupted", "error" or "" (completed).
+func (c *Converter) EndTurn(reason string) []agent.Draft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch reason {
+	case "interrupted":
+		c.interrupted = true
+	case "":
+	default:
+		if c.turnError == "" {
+			c.turnError = reason
+		}
+	}
+	return c.endTurn(nil)
 }
 
 // Busy reports whether a turn is running.
@@ -168,7 +197,7 @@ func init() {
 		mcp.tools.changed mcp.browser.open.failed tui.prompt.append tui.command.execute
 		tui.toast.show tui.session.select session.updated session.deleted session.diff
 		session.compacted message.removed message.part.removed
-		permission.v2.asked permission.v2.replied question.v2.asked question.v2.replied question.v2.rejected`) {
+		sync permission.v2.asked permission.v2.replied question.v2.asked question.v2.replied question.v2.rejected`) {
 		silent[t] = true
 	}
 }
@@ -245,9 +274,9 @@ func (c *Converter) convert(ev event, raw json.RawMessage) ([]agent.Draft, error
 		}
 		switch p.Status.Type {
 		case "busy":
-			c.busy = true
+			c.busy, c.sawBusy = true, true
 		case "idle":
-			return c.endTurn(raw), nil
+			return c.idle(raw), nil
 		case "retry":
 			return c.note("retry", fmt.Sprintf("attempt %d: %s", p.Status.Attempt, p.Status.Message), nil, raw), nil
 		default:
@@ -262,7 +291,7 @@ func (c *Converter) convert(ev event, raw json.RawMessage) ([]agent.Draft, error
 		if p.SessionID != c.sessionID {
 			return nil, nil
 		}
-		return c.endTurn(raw), nil
+		return c.idle(raw), nil
 	case "session.error":
 		var p sessionError
 		if err := json.Unmarshal(ev.Properties, &p); err != nil {
@@ -554,6 +583,13 @@ func (c *Converter) addUsage(p part) {
 	}
 }
 
+func (c *Converter) idle(raw json.RawMessage) []agent.Draft {
+	if !c.sawBusy {
+		return nil
+	}
+	return c.endTurn(raw)
+}
+
 // endTurn ends the running turn once: open text items complete (failed
 // when the turn was interrupted), pending requests are the session's to
 // settle.
@@ -593,7 +629,7 @@ func (c *Converter) endTurn(raw json.RawMessage) []agent.Draft {
 	}
 	b, _ := json.Marshal(meta)
 	out = append(out, agent.TurnEnded(b, raw))
-	c.busy, c.interrupted, c.usage, c.finish, c.turnError = false, false, usage{}, "", ""
+	c.busy, c.sawBusy, c.interrupted, c.usage, c.finish, c.turnError = false, false, false, usage{}, "", ""
 	return out
 }
 

@@ -312,3 +312,18 @@ func TestSubtaskLinkedToTaskCall(t *testing.T) {
 		}
 	}
 }
+
+// The session.idle that follows session.status idle (or any idle from
+// before the prompt) must not end the next turn as soon as it starts.
+func TestStaleIdleDoesNotEndNextTurn(t *testing.T) {
+	c := NewConverter("ses_1")
+	c.NoteSent()
+	if ds := c.Convert([]byte(`{"id":"e1","type":"session.idle","properties":{"sessionID":"ses_1"}}`)); len(ds) != 0 {
+		t.Fatalf("an idle before the turn's busy ended it: %v", ds)
+	}
+	c.Convert([]byte(`{"id":"e2","type":"session.status","properties":{"sessionID":"ses_1","status":{"type":"busy"}}}`))
+	ds := c.Convert([]byte(`{"id":"e3","type":"session.status","properties":{"sessionID":"ses_1","status":{"type":"idle"}}}`))
+	if len(ds) != 1 || ds[0].Type != schema.EventTurnEnded {
+		t.Fatalf("idle after busy gave %v, want turn.ended", ds)
+	}
+}
