@@ -151,7 +151,7 @@ export class SandboxAgent {
 
   /** Lists the agents with install status, version and capabilities. */
   async listAgents(): Promise<AgentListResponse> {
-    return this.json("GET", "/agents");
+    return lists(await this.json("GET", "/agents"), "agents");
   }
 
   /** Installs (or with `reinstall: true` reinstalls) an agent. */
@@ -160,11 +160,11 @@ export class SandboxAgent {
   }
 
   async getAgentModes(agent: string): Promise<AgentModesResponse> {
-    return this.json("GET", `/agents/${seg(agent)}/modes`);
+    return lists(await this.json("GET", `/agents/${seg(agent)}/modes`), "modes");
   }
 
   async getAgentModels(agent: string): Promise<AgentModelsResponse> {
-    return this.json("GET", `/agents/${seg(agent)}/models`);
+    return lists(await this.json("GET", `/agents/${seg(agent)}/models`), "models");
   }
 
   // ---- sessions
@@ -176,7 +176,7 @@ export class SandboxAgent {
 
   /** Lists sessions, newest first (ended ones included). */
   async listSessions(): Promise<SessionListResponse> {
-    return this.json("GET", "/sessions");
+    return lists(await this.json("GET", "/sessions"), "sessions");
   }
 
   /** One session's state. */
@@ -225,7 +225,7 @@ export class SandboxAgent {
 
   /** A page of a session's events: those after `offset`, at most `limit`. */
   async getEvents(sessionId: string, query?: EventsQuery): Promise<EventsResponse> {
-    return this.json("GET", `/sessions/${seg(sessionId)}/events`, { query });
+    return lists(await this.json("GET", `/sessions/${seg(sessionId)}/events`, { query }), "events");
   }
 
   /**
@@ -337,12 +337,13 @@ export class SandboxAgent {
     query?: FsUploadBatchQuery,
     options: UploadFsBatchOptions = {},
   ): Promise<FsUploadBatchResponse> {
-    return this.json("POST", "/fs/upload-batch", {
+    const res = await this.json<FsUploadBatchResponse>("POST", "/fs/upload-batch", {
       query,
       body,
       contentType: options.contentType ?? "application/x-tar",
       signal: options.signal,
     });
+    return lists(res, "paths");
   }
 
   // ---- transport
@@ -386,6 +387,13 @@ export class SandboxAgent {
     const text = await res.text();
     return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+// lists turns the named list fields of an answer from null (or absent)
+// into [], so callers can iterate them without a check.
+function lists<T extends object, K extends keyof T>(value: T, ...keys: K[]): T {
+  if (value && typeof value === "object") for (const key of keys) value[key] ??= [] as T[K];
+  return value;
 }
 
 // seg escapes one path segment.

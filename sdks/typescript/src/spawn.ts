@@ -84,25 +84,20 @@ export async function spawnSandboxAgent(
       "sandbox-agent binary not found: set SANDBOX_AGENT_BIN, pass spawn.binaryPath, install @sandbox-agent/cli, or put sandbox-agent on PATH.",
     );
   }
-  // A free port is found by binding port 0 and letting it go; another
-  // program may take it before the server binds it, so that case is
-  // retried with a new port.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await spawnOnce(binary, options, fetcher, options.port ?? (await freePort(options.host ?? "127.0.0.1")));
-    } catch (err) {
-      if (options.port !== undefined || attempt >= 3 || !(err instanceof PortTakenError)) throw err;
-    }
+  const args = options.args ?? [];
+  const level = args.findIndex((a) => a === "--log-level" || a.startsWith("--log-level="));
+  const quiet = level >= 0 && /warn|error/.test(args[level]!.includes("=") ? args[level]! : (args[level + 1] ?? ""));
+  if (quiet && options.port === undefined) {
+    throw new Error("spawn.args raise the server's log level above info: pass spawn.port too (the port is read from its info log)");
   }
+  return run(binary, options, fetcher);
 }
 
-class PortTakenError extends Error {}
-
-async function spawnOnce(
+// run starts the server and waits until it is healthy.
+async function run(
   binary: string,
   options: SandboxAgentSpawnOptions,
   fetcher: typeof fetch,
-  port: number,
 ): Promise<SandboxAgentSpawnHandle> {
   const { spawn } = await import("node:child_process");
   const { randomBytes } = await import("node:crypto");
@@ -110,7 +105,11 @@ async function spawnOnce(
   const token = options.token ?? randomBytes(24).toString("hex");
   const timeoutMs = options.timeoutMs ?? 15_000;
   const log = options.log ?? "inherit";
-  const args = ["server", "--host", host, "--port", String(port), ...(options.args ?? [])];
+  // Without a port the server binds port 0 and logs the port it got
+  // ("server listening"): choosing a free port here and handing it over
+  // would race with every other program binding ports meanwhile, and the
+  // health check could then reach another program's server.
+  const args = ["server", "--host", host, "--port", String(options.port ?? 0), ...(options.args ?? [])];
 
   const child = spawn(binary, args, {
     stdio: ["ignore", log === "inherit" ? "inherit" : "ignore", "pipe"],
@@ -124,11 +123,13 @@ async function spawnOnce(
   child.unref();
 
   let tail = "";
+  let port = options.port;
   const stderr = child.stderr!;
   stderr.setEncoding("utf8");
   (stderr as unknown as { unref?: () => void }).unref?.();
   stderr.on("data", (text: string) => {
     tail = (tail + text).slice(-stderrKeep);
+    port ??= listeningPort(tail);
     if (log === "inherit") process.stderr.write(text);
   });
   let spawnError: Error | undefined;
@@ -136,15 +137,14 @@ async function spawnOnce(
     spawnError = err;
   });
 
-  const fail = (why: string, taken = false): never => {
+  const fail = (why: string): never => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     stopOnExit.dispose();
     const output = tail.trim();
-    const message = `sandbox-agent (${binary}) ${why}${output ? `\n--- server stderr (tail) ---\n${output}` : ""}`;
-    throw taken ? new PortTakenError(message) : new Error(message);
+    throw new Error(`sandbox-agent (${binary}) ${why}${output ? `\n--- server stderr (tail) ---\n${output}` : ""}`);
   };
 
-  const baseUrl = `http://${connectHost(host)}:${port}`;
+  const baseUrl = () => `http://${connectHost(host)}:${port}`;
   const deadline = Date.now() + timeoutMs;
   let lastError = "no answer yet";
   for (;;) {
@@ -152,16 +152,20 @@ async function spawnOnce(
     if (child.exitCode !== null || child.signalCode !== null) {
       await settle(stderr);
       const code = child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode;
-      fail(`exited before it was healthy (${code})`, /address already in use/i.test(tail));
+      fail(`exited before it was healthy (${code})`);
     }
-    if (Date.now() > deadline) fail(`did not answer /v1/health within ${timeoutMs} ms (${lastError})`);
-    try {
-      const res = await fetcher(`${baseUrl}/v1/health`, { headers: { Authorization: `Bearer ${token}` } });
-      await res.body?.cancel();
-      if (res.ok) break;
-      lastError = `status ${res.status}`;
-    } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
+    if (Date.now() > deadline) {
+      fail(`did not answer /v1/health within ${timeoutMs} ms (${port === undefined ? "it logged no \"server listening\" line with its port" : lastError})`);
+    }
+    if (port !== undefined) {
+      try {
+        const res = await fetcher(`${baseUrl()}/v1/health`, { headers: { Authorization: `Bearer ${token}` } });
+        await res.body?.cancel();
+        if (res.ok) break;
+        lastError = `status ${res.status}`;
+      } catch (err) {
+        lastError = err instanceof Error ? err.message : String(err);
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -182,21 +186,16 @@ async function spawnOnce(
     clearTimeout(timer);
     await exited;
   };
-  return { baseUrl, token, child, dispose };
+  return { baseUrl: baseUrl(), token, child, dispose };
 }
 
-// freePort asks the system for a port that is free on host right now.
-async function freePort(host: string): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+// listeningPort reads the port from the server's start-up log line, in the
+// text (`msg="server listening" addr=127.0.0.1:2468`) or JSON form.
+export function listeningPort(log: string): number | undefined {
+  const m =
+    /msg="?server listening"?[^\n]*?\baddr="?\S*:(\d+)/.exec(log) ??
+    /"msg":"server listening"[^\n]*?"addr":"[^"]*:(\d+)"/.exec(log);
+  return m ? Number(m[1]) : undefined;
 }
 
 // connectHost is the host to connect to for a listen address (a wildcard

@@ -10,11 +10,16 @@ export type AgentCapabilities = Schemas["AgentCapabilities"];
 export type AgentError = Schemas["AgentError"];
 export type AgentInfo = Schemas["AgentInfo"];
 export type AgentInstallRequest = Schemas["AgentInstallRequest"];
-export type AgentListResponse = Schemas["AgentListResponse"];
+// The spec marks list fields nullable (how the Go side describes slices);
+// the server sends [] and the client turns a null into [] all the same, so
+// these are plain arrays.
+type Lists<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+
+export type AgentListResponse = Lists<Schemas["AgentListResponse"], "agents">;
 export type AgentModeInfo = Schemas["AgentModeInfo"];
 export type AgentModelInfo = Schemas["AgentModelInfo"];
-export type AgentModelsResponse = Schemas["AgentModelsResponse"];
-export type AgentModesResponse = Schemas["AgentModesResponse"];
+export type AgentModelsResponse = Lists<Schemas["AgentModelsResponse"], "models">;
+export type AgentModesResponse = Lists<Schemas["AgentModesResponse"], "modes">;
 export type CreateSessionRequest = Schemas["CreateSessionRequest"];
 export type CreateSessionResponse = Schemas["CreateSessionResponse"];
 export type FsActionResponse = Schemas["FsActionResponse"];
@@ -22,7 +27,7 @@ export type FsEntry = Schemas["FsEntry"];
 export type FsMoveRequest = Schemas["FsMoveRequest"];
 export type FsMoveResponse = Schemas["FsMoveResponse"];
 export type FsStat = Schemas["FsStat"];
-export type FsUploadBatchResponse = Schemas["FsUploadBatchResponse"];
+export type FsUploadBatchResponse = Lists<Schemas["FsUploadBatchResponse"], "paths">;
 export type FsWriteResponse = Schemas["FsWriteResponse"];
 export type HealthResponse = Schemas["HealthResponse"];
 export type McpServerConfig = Schemas["McpServerConfig"];
@@ -34,7 +39,7 @@ export type ProblemDetails = Schemas["ProblemDetails"];
 export type QuestionReplyRequest = Schemas["QuestionReplyRequest"];
 export type ServerStatusInfo = Schemas["ServerStatusInfo"];
 export type SessionInfo = Schemas["SessionInfo"];
-export type SessionListResponse = Schemas["SessionListResponse"];
+export type SessionListResponse = Lists<Schemas["SessionListResponse"], "sessions">;
 export type SkillSource = Schemas["SkillSource"];
 export type SkillsConfig = Schemas["SkillsConfig"];
 export type StderrOutput = Schemas["StderrOutput"];
@@ -114,7 +119,7 @@ export type UniversalEvent = EventEnvelope & {
 
 /** A page of a session's events. */
 export type EventsResponse = Omit<Schemas["EventsResponse"], "events"> & {
-  events: UniversalEvent[] | null;
+  events: UniversalEvent[];
 };
 
 const knownEventTypes: ReadonlySet<string> = new Set<KnownEventType>([

@@ -112,9 +112,21 @@ describe("headers and bodies", () => {
     expect(await sdk.readFsFile({ path: "bin" })).toEqual(new Uint8Array([0, 255, 7]));
   });
 
-  it("treats a null entry list as empty", async () => {
-    const { sdk } = await client(() => json(null));
+  it("turns null lists into empty ones", async () => {
+    const { sdk } = await client((req) =>
+      json(
+        req.url.pathname === "/v1/fs/entries"
+          ? null
+          : { agents: null, sessions: null, events: null, modes: null, models: null, paths: null, hasMore: false, truncated: false },
+      ),
+    );
     expect(await sdk.listFsEntries()).toEqual([]);
+    expect((await sdk.listAgents()).agents).toEqual([]);
+    expect((await sdk.listSessions()).sessions).toEqual([]);
+    expect(await sdk.getEvents("s")).toMatchObject({ events: [], hasMore: false });
+    expect((await sdk.getAgentModes("a")).modes).toEqual([]);
+    expect((await sdk.getAgentModels("a")).models).toEqual([]);
+    expect((await sdk.uploadFsBatch("x")).paths).toEqual([]);
   });
 });
 
