@@ -95,13 +95,20 @@ func fakeClaude() {
 // fakeClaudeAdapter is the Claude adapter running the fake CLI.
 func fakeClaudeAdapter(tb testing.TB) *claude.Adapter {
 	tb.Helper()
+	return claude.New(claude.Options{Binary: selfAs(tb, "claude")})
+}
+
+// selfAs returns a link, named name, to the test binary: run through it,
+// TestMain plays that part instead of running the tests.
+func selfAs(tb testing.TB, name string) string {
+	tb.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	link := filepath.Join(tb.TempDir(), "claude")
+	link := filepath.Join(tb.TempDir(), name)
 	if err := os.Symlink(self, link); err != nil {
 		tb.Fatal(err)
 	}
-	return claude.New(claude.Options{Binary: link})
+	return link
 }

@@ -72,6 +72,7 @@ func claudeRun(t *testing.T, r *rig, n, reps int, keep bool) (u usage, events ui
 func reportScaling(t *testing.T) {
 	r := newRig(t, fakeClaudeAdapter(t))
 	var base time.Duration
+	var baseAllocs, baseBytes float64
 	var rows [][]string
 	for _, n := range []int{1_000, 10_000, 100_000, 1_000_000} {
 		if n > *reportMax {
@@ -81,8 +82,9 @@ func reportScaling(t *testing.T) {
 		u, events, _ := claudeRun(t, r, n, reps, false)
 		deltas := n * reps
 		per := u.cpu / time.Duration(deltas)
+		allocs, bytes := float64(u.mallocs)/float64(deltas), float64(u.bytes)/float64(deltas)
 		if base == 0 {
-			base = per
+			base, baseAllocs, baseBytes = per, allocs, bytes
 		}
 		ratio := float64(per) / float64(base)
 		goal := "–"
@@ -90,11 +92,11 @@ func reportScaling(t *testing.T) {
 			goal = fmt.Sprintf("≤ 1.3: %s", verdict(ratio <= 1.3))
 		}
 		rows = append(rows, []string{num(float64(n)), strconv.Itoa(reps), us(per), fmt.Sprintf("%.2f", ratio), goal,
-			num(float64(events) / u.wall.Seconds()), fmt.Sprintf("%.1f", float64(u.mallocs)/float64(deltas)),
-			num(float64(u.bytes) / float64(deltas)), strconv.FormatUint(events, 10)})
+			num(float64(events) / u.wall.Seconds()), fmt.Sprintf("%.1f (%.2f)", allocs, allocs/baseAllocs),
+			fmt.Sprintf("%s (%.2f)", num(bytes), bytes/baseBytes), strconv.FormatUint(events, 10)})
 	}
 	table("Scaling: one message of N deltas (fake claude → server → 1 SSE subscriber)",
-		[]string{"deltas", "turns", "CPU µs/delta", "× 1k", "goal", "events/s (wall)", "allocs/delta", "bytes/delta", "events, none lost"}, rows)
+		[]string{"deltas", "turns", "server CPU µs/delta", "× 1k", "goal", "events/s (wall)", "allocs/delta (× 1k)", "bytes/delta (× 1k)", "events, none lost"}, rows)
 }
 
 // nativeLine is what a decoder of the CLI's stream-json needs of a line:

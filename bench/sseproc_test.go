@@ -56,17 +56,9 @@ type procReader struct {
 	errs chan error
 }
 
-// readInProcess starts an sse-reader on the session's stream.
+// readOutOfProcess starts an sse-reader on the session's stream.
 func (r *rig) readOutOfProcess(t *testing.T, id string) *procReader {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := filepath.Join(t.TempDir(), "sse-reader")
-	if err := os.Symlink(self, link); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(link, r.ts.URL+"/v1/sessions/"+id+"/events/sse")
+	cmd := exec.Command(selfAs(t, "sse-reader"), r.ts.URL+"/v1/sessions/"+id+"/events/sse")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
