@@ -270,4 +270,7 @@ func (*QuestionEventData) eventData()   {}
 func (*AgentUnparsedData) eventData()   {}
 
 // EventID is the event id of a sequence number: evt_<sequence>.
-func EventID(seq uint64) string { return "evt_" + strconv.FormatUint(seq, 10) }
+func EventID(seq uint64) string {
+	var buf [24]byte // one allocation (the string), not two
+	return string(strconv.AppendUint(append(buf[:0], "evt_"...), seq, 10))
+}

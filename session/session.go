@@ -193,7 +193,11 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 			evs = s.withdrawPendingLocked(false)
 		}
 	}
-	evs = append(evs, s.pipe.run(d)...)
+	if len(evs) == 0 {
+		evs = s.pipe.run(d) // the usual case: no copy
+	} else {
+		evs = append(evs, s.pipe.run(d)...)
+	}
 	for _, ev := range evs {
 		switch data := ev.Data.(type) {
 		case *schema.PermissionEventData:
