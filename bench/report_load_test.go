@@ -147,6 +147,9 @@ var httpVariants = []struct {
 	// One P: the server's goroutines stop waking a second thread to spin
 	// for work on every request, and stop competing with the generator.
 	{"GOMAXPROCS=1", []string{"GOMAXPROCS=1"}, nil},
+	// Every request logged (the access log is at debug level; off by
+	// default), to see what logging costs.
+	{"--log-level debug", nil, []string{"--log-level", "debug"}},
 }
 
 func buildBinary(t *testing.T) string {
@@ -179,7 +182,7 @@ func startBinary(t *testing.T, bin string, env []string, args ...string) *binSer
 	cmd.Env = append(append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"), "XDG_DATA_HOME="+filepath.Join(home, ".local/share")), env...)
 	cmd.Dir = home
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Stderr = io.Discard
+	cmd.Stderr = nil // /dev/null: the logs are written, to nowhere
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
