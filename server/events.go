@@ -191,7 +191,7 @@ func (s *Server) streamEvents(hctx huma.Context, sess *session.Session, cursor u
 				return
 			}
 		}
-		if len(evs) == ssePage || sess.LastSequence() > cursor {
+		if len(evs) == ssePage || (len(evs) > 0 && sess.LastSequence() > cursor) {
 			continue // more to read already: no wait (and no timer) needed
 		}
 		if len(evs) == 0 {
