@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
+	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
 // Codex: a "fake" model provider on the Responses API in CODEX_HOME's
@@ -28,6 +29,8 @@ func init() {
 			// Codex replaces a 5xx body with its own "high demand" text;
 			// a 400 keeps the provider's message.
 			"agent-error": {Steps: steps(fakellm.Repeat(10, codexFailUntilRetry)...)},
+			// No key anywhere: the session must be refused at create.
+			"codex-no-credentials": {Env: []string{"OPENAI_API_KEY=", "CODEX_API_KEY="}},
 		},
 		Wire: func(w *Wire) {
 			if err := writeCodexConfig(w.Home, w.LLM.OpenAIBaseURL()); err != nil {
@@ -46,6 +49,32 @@ var codexFailUntilRetry = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
 	}
 	return fakellm.Step{Error: &fakellm.APIError{Status: 400, Message: errorMarker, NoRetry: true}}
 })
+
+func init() {
+	// Rows only Codex has (issue 10); bodies in scenarios_codex_test.go.
+	only := []string{"codex"}
+	for _, s := range []Scenario{
+		{ID: "codex-reasoning", Title: "Codex: reasoning summary streamed as a reasoning item; model and effort (variant) passed on",
+			Run: runCodexReasoning, Steps: steps(fakellm.Thinking(codexThought, "Thought it through.")),
+			Session: func(req *schema.CreateSessionRequest) { req.Model, req.Variant = schema.Ptr("gpt-5.4"), schema.Ptr("low") }},
+		{ID: "codex-command-output", Title: "Codex: a command's output streamed into its tool_result, with exit code and duration",
+			Run: runCodexCommandOutput, Session: permissionMode(schema.PermissionModeBypass),
+			Steps: steps(fakellm.Bash("for i in 1 2 3; do echo line-$i; sleep 0.3; done; exit 3"), fakellm.Text("It counted and failed."))},
+		{ID: "codex-shared-server", Title: "Codex: two concurrent sessions on the one shared app-server; it stops with the last; status in GET /v1/agents",
+			Run: runCodexSharedServer, Steps: steps(fakellm.Repeat(4, codexTwoSessions)...)},
+		{ID: "codex-server-killed", Title: "Codex: app-server killed between turns; restarted, thread resumed with its context",
+			Run: runCodexServerKilled, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
+		{ID: "codex-models", Title: "Codex: models from the app-server's model/list, default from its config",
+			Run: runCodexModels},
+		{ID: "codex-attachments", Title: "Codex: image attachments (data URL, file) reach the model as input_image; a text file is named for the agent",
+			Run: runCodexAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
+		{ID: "codex-no-credentials", Title: "Codex: no OpenAI key: session creation refused with a problem naming OPENAI_API_KEY",
+			Run: runCodexNoCredentials},
+	} {
+		s.Only = only
+		RegisterScenario(s)
+	}
+}
 
 func codexEnv(home, baseURL string) []string {
 	return []string{

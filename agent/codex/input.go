@@ -23,6 +23,16 @@ func (c *conn) input(p agent.Prompt) ([]userInput, error) {
 	var files []string
 	for _, at := range p.Attachments {
 		path := at.Path
+		if isURL(path) {
+			// Data URLs and remote images go to the model as they are; a
+			// remote file of another kind is named for the agent to fetch.
+			if strings.HasPrefix(path, "data:image/") || (!strings.HasPrefix(path, "data:") && isImage(at)) {
+				images = append(images, userInput{Type: "image", URL: path})
+			} else {
+				files = append(files, path)
+			}
+			continue
+		}
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(c.spec.Dir, path)
 		}
@@ -40,6 +50,10 @@ func (c *conn) input(p agent.Prompt) ([]userInput, error) {
 	}
 	in := []userInput{{Type: "text", Text: text, TextElements: nil}}
 	return append(in, images...), nil
+}
+
+func isURL(p string) bool {
+	return strings.HasPrefix(p, "data:") || strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://")
 }
 
 func isImage(at schema.MessageAttachment) bool {
