@@ -56,7 +56,9 @@ func init() {
 	for _, s := range []Scenario{
 		{ID: "codex-reasoning", Title: "Codex: reasoning summary streamed as a reasoning item; model and effort (variant) passed on",
 			Run: runCodexReasoning, Steps: steps(fakellm.Thinking(codexThought, "Thought it through.")),
-			Session: func(req *schema.CreateSessionRequest) { req.Model, req.Variant = schema.Ptr("gpt-5.4"), schema.Ptr("low") }},
+			Session: func(req *schema.CreateSessionRequest) {
+				req.Model, req.Variant = schema.Ptr("gpt-5.4"), schema.Ptr("low")
+			}},
 		{ID: "codex-command-output", Title: "Codex: a command's output streamed into its tool_result, with exit code and duration",
 			Run: runCodexCommandOutput, Session: permissionMode(schema.PermissionModeBypass),
 			Steps: steps(fakellm.Bash("for i in 1 2 3; do echo line-$i; sleep 0.3; done; exit 3"), fakellm.Text("It counted and failed."))},
@@ -68,6 +70,8 @@ func init() {
 			Run: runCodexModels},
 		{ID: "codex-attachments", Title: "Codex: image attachments (data URL, file) reach the model as input_image; a text file is named for the agent",
 			Run: runCodexAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
+		{ID: "codex-mcp", Title: "Codex: a local (stdio) MCP server from the session config is started and offered to the model; a disabled one is not",
+			Run: runCodexMCP, Steps: steps(fakellm.Text("The stub's tools."))},
 		{ID: "codex-no-credentials", Title: "Codex: no OpenAI key: session creation refused with a problem naming OPENAI_API_KEY",
 			Run: runCodexNoCredentials},
 	} {

@@ -23,9 +23,19 @@ import (
 // every session of a server in one shared process.
 func (r *Run) codexServer() proc {
 	r.T.Helper()
-	var out []proc
+	var all []proc
+	pids := map[int]bool{}
 	for _, p := range r.AgentProcs() {
 		if strings.Contains(p.Cmd, "app-server") {
+			all = append(all, p)
+			pids[p.PID] = true
+		}
+	}
+	// A child the server forks shows its parent's command line until it
+	// execs; only the topmost app-server counts.
+	var out []proc
+	for _, p := range all {
+		if !pids[p.PPID] {
 			out = append(out, p)
 		}
 	}
@@ -368,5 +378,51 @@ func runCodexNoCredentials(r *Run) {
 	}
 	if procs := r.AgentProcs(); len(procs) != 0 {
 		r.T.Errorf("a refused session left processes: %v", procs)
+	}
+}
+
+// runCodexMCP: a local (stdio) MCP server from the session config, with
+// args and env, reaches the CLI through thread/start's config: the CLI
+// starts it and reports it ready (a status item), the disabled one not.
+// At 0.169 the CLI defers MCP tools behind its tool_search tool, a
+// Responses tool type fakellm cannot call, so no call is made here.
+func runCodexMCP(r *Run) {
+	stub := r.mcpStub()
+	calls := filepath.Join(filepath.Dir(r.Work), "mcpstub-calls.jsonl")
+	r.CreateSession(func(req *schema.CreateSessionRequest) {
+		req.MCP = map[string]schema.McpServerConfig{
+			"stub": {Type: schema.McpLocal, Command: []string{stub, "-log"}, Args: []string{calls},
+				Env: map[string]string{"MCPSTUB_TAG": "codex-e2e"}},
+			"off": {Type: schema.McpLocal, Command: []string{stub, "-log", calls + ".off"}, Enabled: schema.Ptr(false)},
+		}
+	})
+	r.turn("Which MCP tools do you have?")
+	var ready, other []string
+	for _, it := range completedItems(r.Events(), schema.KindStatus, "") {
+		for _, p := range it.Content {
+			if p.Type == schema.PartStatus && strings.HasPrefix(p.Label, "mcp_server_") {
+				if p.Label == "mcp_server_ready" {
+					ready = append(ready, schema.Deref(p.Detail))
+				} else {
+					other = append(other, p.Label+" "+schema.Deref(p.Detail))
+				}
+			}
+		}
+	}
+	if strings.Join(ready, ",") != "stub" || len(other) > 0 {
+		r.T.Errorf("MCP status items: ready %q, other %q; want only stub ready", ready, other)
+	}
+	// The CLI started the stub with the session's args (its env is the
+	// CLI's choice, so it is found by command line, not by run marker).
+	var running []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(b), calls) {
+			running = append(running, strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	if len(running) != 1 || strings.Contains(running[0], ".off") {
+		r.T.Errorf("MCP server processes %q: want the enabled stub alone", running)
 	}
 }

@@ -42,7 +42,7 @@ var quiet = map[string]bool{
 	"thread/section/changed": true, "thread/attachment/updated": true, "thread/project/updated": true,
 	"turn/started": true, "serverRequest/resolved": true, "account/rateLimits/updated": true,
 	"account/updated": true, "remoteControl/status/changed": true, "skills/changed": true,
-	"mcpServer/startupStatus/updated": true, "app/list/updated": true, "fs/changed": true,
+	"app/list/updated": true, "fs/changed": true,
 	"item/reasoning/summaryPartAdded": true, "item/commandExecution/terminalInteraction": true,
 	"item/fileChange/patchUpdated": true, "item/autoApprovalReview/started": true,
 	"item/autoApprovalReview/completed": true, "hook/started": true, "hook/completed": true,
@@ -152,6 +152,23 @@ func (c *Converter) notification(method string, params, raw json.RawMessage) ([]
 			Content: []schema.ContentPart{schema.Status("turn.plan", n.Explanation), schema.JSONPart(n.Plan)},
 		}
 		return []agent.Draft{agent.ItemStarted(it, raw), agent.ItemCompleted(it, raw)}, nil
+	case "mcpServer/startupStatus/updated":
+		var n struct {
+			Name   string  `json:"name"`
+			Status string  `json:"status"`
+			Error  *string `json:"error"`
+		}
+		if err := json.Unmarshal(params, &n); err != nil {
+			return nil, err
+		}
+		if n.Status == "starting" {
+			return nil, nil // the outcome follows
+		}
+		detail := n.Name
+		if e := schema.Deref(n.Error); e != "" {
+			detail += ": " + e
+		}
+		return []agent.Draft{statusDraft("mcp:"+n.Name+":"+n.Status, "mcp_server_"+n.Status, detail, raw)}, nil
 	case "thread/compacted", "model/rerouted":
 		return []agent.Draft{statusDraft(fmt.Sprintf("%s:%x", method, hash(raw)), strings.ReplaceAll(method, "/", "."), string(params), raw)}, nil
 	}
