@@ -72,6 +72,10 @@ func init() {
 			Run: runCodexAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
 		{ID: "codex-mcp", Title: "Codex: a local (stdio) MCP server from the session config is started and offered to the model; a disabled one is not",
 			Run: runCodexMCP, Steps: steps(fakellm.Text("The stub's tools."))},
+		{ID: "codex-api-errors", Title: "Codex: API errors 401, 429 and an unknown model become error events with the CLI's codes; the session goes on",
+			Run: runCodexAPIErrors, Steps: steps(fakellm.Repeat(8, codexAPIErrors)...)},
+		{ID: "codex-interrupt", Title: "Codex: interrupt during a pending approval ends the turn and withdraws it; the command never runs; the thread goes on",
+			Run: runCodexInterrupt, Steps: steps(fakellm.Bash("touch interrupted.txt"), fakellm.Text("Still here."))},
 		{ID: "codex-no-credentials", Title: "Codex: no OpenAI key: session creation refused with a problem naming OPENAI_API_KEY",
 			Run: runCodexNoCredentials},
 	} {

@@ -426,3 +426,81 @@ func runCodexMCP(r *Run) {
 		r.T.Errorf("MCP server processes %q: want the enabled stub alone", running)
 	}
 }
+
+// runCodexAPIErrors: the model API's 401, 429 and a model that does not
+// exist each end their turn with an error event whose code is the CLI's
+// error kind; the session goes on.
+func runCodexAPIErrors(r *Run) {
+	r.CreateSession()
+	for _, tc := range []struct{ prompt, code, text string }{
+		{"Fail with 401.", "unauthorized", "e2e: invalid api key"},
+		{"Fail with 429.", "rateLimitExceeded", ""},
+		{"Fail with 404.", "modelNotFound", "e2e: no such model"},
+	} {
+		mark := r.Mark()
+		r.Send(tc.prompt)
+		evs := r.turnEnded(mark)
+		errs := ofType(evs, schema.EventError)
+		if len(errs) == 0 {
+			r.T.Errorf("%s: no error event: %s", tc.prompt, r.dumpFrom(mark))
+			continue
+		}
+		e := errorOf(errs[0])
+		if schema.Deref(e.Code) != tc.code || !strings.Contains(e.Message+string(e.Details), tc.text) {
+			r.T.Errorf("%s: error %q code %q, want code %q: %s", tc.prompt, e.Message, schema.Deref(e.Code), tc.code, brief(errs[0]))
+		}
+	}
+	if got := assistantText(r.turn("Are you fine now?")); !strings.Contains(got, "Fine again.") {
+		r.T.Errorf("the turn after the errors said %q", got)
+	}
+}
+
+var codexAPIErrors = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
+	t := q.LastUserText()
+	switch {
+	case strings.HasSuffix(t, "Fail with 401."):
+		return fakellm.Step{Error: &fakellm.APIError{Status: 401, Message: "e2e: invalid api key", NoRetry: true}}
+	case strings.HasSuffix(t, "Fail with 429."):
+		return fakellm.Step{Error: &fakellm.APIError{Status: 429, Message: "e2e: rate limited", NoRetry: true}}
+	case strings.HasSuffix(t, "Fail with 404."):
+		return fakellm.Step{Error: &fakellm.APIError{Status: 404, Code: "model_not_found", Message: "e2e: no such model", NoRetry: true}}
+	}
+	return fakellm.Text("Fine again.")
+})
+
+// runCodexInterrupt: an interrupt while a command waits for approval ends
+// the turn and withdraws the request; the command never runs, and the
+// thread answers the next message.
+func runCodexInterrupt(r *Run) {
+	r.CreateSession()
+	mark := r.Mark()
+	r.Send("Create interrupted.txt.")
+	p := permissionOf(r.Next("permission.requested", isType(schema.EventPermissionRequested)))
+	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
+	defer cancel()
+	if err := r.C.Interrupt(ctx, r.SessionID); err != nil {
+		r.T.Fatalf("interrupt: %v", err)
+	}
+	if st := permissionOf(r.Next("permission.resolved", resolvedPermission(p.PermissionID))).Status; st != schema.PermissionReject {
+		r.T.Errorf("the pending permission resolved as %q, want reject (withdrawn)", st)
+	}
+	// Interrupt returns once the CLI ended the turn, so the turn's end is
+	// the CLI's (status interrupted), not one the session had to make up;
+	// a late CLI end would otherwise close the next turn.
+	evs := r.turnEnded(mark)
+	var md struct {
+		Status string `json:"status"`
+	}
+	for _, ev := range ofType(evs, schema.EventTurnEnded) {
+		_ = json.Unmarshal(ev.Data.(*schema.TurnEventData).Metadata, &md)
+	}
+	if md.Status != "interrupted" {
+		r.T.Errorf("turn ended with status %q, want the CLI's interrupted", md.Status)
+	}
+	if _, ok := r.fileContent("interrupted.txt"); ok {
+		r.T.Errorf("the command ran although the turn was interrupted")
+	}
+	if got := assistantText(r.turn("Still there?")); !strings.Contains(got, "Still here.") {
+		r.T.Errorf("the turn after the interrupt said %q", got)
+	}
+}

@@ -37,6 +37,11 @@ type conn struct {
 	pending  map[string]pendingReq // by permission / question id
 	closed   bool
 
+	// turns being interrupted: closed when their turn/completed was
+	// handled; abandoned ones ended on the session's side already.
+	ending    map[string]chan struct{}
+	abandoned map[string]bool
+
 	// plan approval (plan.go)
 	plan         string // the plan the running turn proposed
 	planApproved bool
@@ -235,6 +240,22 @@ func (c *conn) notification(method string, params json.RawMessage, raw []byte) {
 	drafts := c.conv.Notification(method, params, raw)
 	if method == "turn/completed" {
 		drafts = c.askPlan(drafts, raw)
+		var n turnNotification
+		_ = json.Unmarshal(params, &n)
+		c.mu.Lock()
+		if c.abandoned[n.Turn.ID] {
+			// The session closed this turn when the interrupt took too
+			// long; its end must not close the next one.
+			delete(c.abandoned, n.Turn.ID)
+			if k := len(drafts); k > 0 && drafts[k-1].Type == schema.EventTurnEnded {
+				drafts = drafts[:k-1]
+			}
+		}
+		if ch := c.ending[n.Turn.ID]; ch != nil {
+			defer close(ch) // after the turn.ended is out
+			delete(c.ending, n.Turn.ID)
+		}
+		c.mu.Unlock()
 	}
 	c.emit(drafts...)
 	c.mu.Lock()
@@ -245,13 +266,22 @@ func (c *conn) notification(method string, params json.RawMessage, raw []byte) {
 	}
 }
 
-// Interrupt asks the agent to stop the running turn; its turn/completed
-// (status interrupted) ends the turn.
+// Interrupt asks the agent to stop the running turn and waits (bounded)
+// for the turn's end, so that the turn is ended by the agent's own
+// turn/completed (status interrupted) rather than by the session.
 func (c *conn) Interrupt(ctx context.Context) error {
 	c.releasePlan()
 	c.mu.Lock()
 	turn, thread := c.turnID, c.threadID
 	c.queue = nil
+	var done chan struct{}
+	if turn != "" {
+		done = make(chan struct{})
+		if c.ending == nil {
+			c.ending = map[string]chan struct{}{}
+		}
+		c.ending[turn] = done
+	}
 	c.mu.Unlock()
 	if turn == "" {
 		return nil
@@ -263,8 +293,28 @@ func (c *conn) Interrupt(ctx context.Context) error {
 	if err := inst.Client.Call(ctx, methodTurnInterrupt, turnInterruptParams{ThreadID: thread, TurnID: turn}, nil); err != nil {
 		return agent.Errorf(agent.ErrStream, "turn/interrupt: %v", err)
 	}
+	timer := time.NewTimer(interruptWait)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	if c.ending[turn] != nil {
+		delete(c.ending, turn)
+		if c.abandoned == nil {
+			c.abandoned = map[string]bool{}
+		}
+		c.abandoned[turn] = true
+	}
+	c.mu.Unlock()
 	return nil
 }
+
+// interruptWait bounds how long Interrupt waits for the turn to end.
+var interruptWait = 10 * time.Second
 
 // Close ends the session: the running turn is interrupted, the thread is
 // no longer routed here and the lease goes back; with the last lease the

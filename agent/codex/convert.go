@@ -333,18 +333,30 @@ func (c *Converter) turnCompleted(t nativeTurn, raw json.RawMessage) []agent.Dra
 	return out
 }
 
-// errorCode is the error's codexErrorInfo as a code: the string, or the
-// key of its single-key object ("httpConnectionFailed").
+// errorCode is the error's codexErrorInfo as a code: the string
+// ("rateLimitExceeded"), or for the transport kinds that carry the
+// provider's HTTP status, the kind that status means (401 and 403
+// unauthorized, 429 rateLimitExceeded), else the variant's key
+// ("httpConnectionFailed").
 func errorCode(info json.RawMessage) string {
 	var s string
 	if json.Unmarshal(info, &s) == nil {
 		return s
 	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(info, &m) == nil {
-		for k := range m {
-			return k
+	var m map[string]struct {
+		HTTPStatusCode *int `json:"httpStatusCode"`
+	}
+	if json.Unmarshal(info, &m) != nil {
+		return ""
+	}
+	for k, v := range m {
+		switch schema.Deref(v.HTTPStatusCode) {
+		case 401, 403:
+			return "unauthorized"
+		case 429:
+			return "rateLimitExceeded"
 		}
+		return k
 	}
 	return ""
 }

@@ -163,8 +163,10 @@ func TestGoldenCoversTheProtocol(t *testing.T) {
 
 func TestErrorCode(t *testing.T) {
 	for in, want := range map[string]string{
-		`"rateLimitExceeded"`:                             "rateLimitExceeded",
-		`{"httpConnectionFailed":{"httpStatusCode":401}}`: "httpConnectionFailed",
+		`"rateLimitExceeded"`:                                      "rateLimitExceeded",
+		`{"httpConnectionFailed":{"httpStatusCode":401}}`:          "unauthorized",
+		`{"responseTooManyFailedAttempts":{"httpStatusCode":429}}`: "rateLimitExceeded",
+		`{"responseStreamDisconnected":{"httpStatusCode":null}}`:   "responseStreamDisconnected",
 		`null`: "",
 	} {
 		if got := errorCode(json.RawMessage(in)); got != want {
