@@ -242,10 +242,10 @@ var pixelPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAA
 
 const attachedText = "e2e attachment: the secret number is 4711.\n"
 
-// runClaudeAttachments: an image as a data URL, an image file and a text
-// file (paths relative to the session directory) and an image URL reach
-// the model as image and document content blocks of the user's message.
-func runClaudeAttachments(r *Run) {
+// writeAttachments puts att/pixel.png (pixelPNG) and att/notes.txt
+// (attachedText) into the session directory.
+func (r *Run) writeAttachments() {
+	r.T.Helper()
 	if err := os.MkdirAll(filepath.Join(r.Work, "att"), 0o755); err != nil {
 		r.T.Fatal(err)
 	}
@@ -255,6 +255,13 @@ func runClaudeAttachments(r *Run) {
 	if err := os.WriteFile(filepath.Join(r.Work, "att", "notes.txt"), []byte(attachedText), 0o644); err != nil {
 		r.T.Fatal(err)
 	}
+}
+
+// runClaudeAttachments: an image as a data URL, an image file and a text
+// file (paths relative to the session directory) and an image URL reach
+// the model as image and document content blocks of the user's message.
+func runClaudeAttachments(r *Run) {
+	r.writeAttachments()
 	r.CreateSession()
 	mark := r.Mark()
 	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)

@@ -300,15 +300,7 @@ func runCodexModels(r *Run) {
 }
 
 func runCodexAttachments(r *Run) {
-	if err := os.MkdirAll(filepath.Join(r.Work, "att"), 0o755); err != nil {
-		r.T.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.Work, "att", "pixel.png"), pixelPNG, 0o644); err != nil {
-		r.T.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.Work, "att", "notes.txt"), []byte(attachedText), 0o644); err != nil {
-		r.T.Fatal(err)
-	}
+	r.writeAttachments()
 	r.CreateSession()
 	mark := r.Mark()
 	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)

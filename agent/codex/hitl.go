@@ -52,18 +52,12 @@ func (c *Converter) request(id json.RawMessage, method string, params, raw json.
 			return HeldRequest{}, err
 		}
 		pid := requestID(r.ItemID, id)
-		md := map[string]any{
-			"codexRequestKind": "commandExecution", "codexRequestId": id,
-			"threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
-		}
+		md := approvalMeta("commandExecution", id, r.approvalRef, r.Reason)
 		if r.Command != nil {
 			md["command"] = *r.Command
 		}
 		if r.Cwd != nil {
 			md["cwd"] = *r.Cwd
-		}
-		if r.Reason != nil {
-			md["reason"] = *r.Reason
 		}
 		if len(r.Actions) > 0 {
 			md["commandActions"] = r.Actions
@@ -75,13 +69,7 @@ func (c *Converter) request(id json.RawMessage, method string, params, raw json.
 			return HeldRequest{}, err
 		}
 		pid := requestID(r.ItemID, id)
-		md := map[string]any{
-			"codexRequestKind": "fileChange", "codexRequestId": id,
-			"threadId": r.ThreadID, "turnId": r.TurnID, "itemId": r.ItemID,
-		}
-		if r.Reason != nil {
-			md["reason"] = *r.Reason
-		}
+		md := approvalMeta("fileChange", id, r.approvalRef, r.Reason)
 		if r.GrantRoot != nil {
 			md["grantRoot"] = *r.GrantRoot
 		}
@@ -119,6 +107,19 @@ func (c *Converter) request(id json.RawMessage, method string, params, raw json.
 		return HeldRequest{ID: qid, QuestionIDs: ids, Drafts: []agent.Draft{{Type: schema.EventQuestionRequested, Data: &q, Raw: raw}}}, nil
 	}
 	return HeldRequest{}, fmt.Errorf("unsupported server request %q", method)
+}
+
+// approvalMeta is the metadata every approval carries (the keys the
+// reference used: codexRequestKind also keys the session's "always" cache).
+func approvalMeta(kind string, id json.RawMessage, ref approvalRef, reason *string) map[string]any {
+	md := map[string]any{
+		"codexRequestKind": kind, "codexRequestId": id,
+		"threadId": ref.ThreadID, "turnId": ref.TurnID, "itemId": ref.ItemID,
+	}
+	if reason != nil {
+		md["reason"] = *reason
+	}
+	return md
 }
 
 // requestID is the permission or question id of a request: the item it is

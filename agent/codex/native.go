@@ -209,10 +209,15 @@ type diffNotification struct {
 	Diff string `json:"diff"`
 }
 
+// approvalRef says what an approval is about.
+type approvalRef struct {
+	ThreadID string `json:"threadId"`
+	TurnID   string `json:"turnId"`
+	ItemID   string `json:"itemId"`
+}
+
 type commandApproval struct {
-	ThreadID  string          `json:"threadId"`
-	TurnID    string          `json:"turnId"`
-	ItemID    string          `json:"itemId"`
+	approvalRef
 	Command   *string         `json:"command"`
 	Cwd       *string         `json:"cwd"`
 	Reason    *string         `json:"reason"`
@@ -221,9 +226,7 @@ type commandApproval struct {
 }
 
 type fileApproval struct {
-	ThreadID  string  `json:"threadId"`
-	TurnID    string  `json:"turnId"`
-	ItemID    string  `json:"itemId"`
+	approvalRef
 	Reason    *string `json:"reason"`
 	GrantRoot *string `json:"grantRoot"`
 }
