@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,7 +78,7 @@ func start(t *testing.T) *env {
 	pids := t.TempDir() + "/pids"
 	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ad := claude.New(claude.Options{Binary: exe, Env: []string{"FAULT_AGENT=1", "FAULT_PIDS=" + pids},
-		StartTimeout: time.Second, InterruptGrace: time.Second})
+		StartTimeout: 5 * time.Second, InterruptGrace: time.Second})
 	mgr := session.NewManager(session.Config{Registry: agent.NewRegistry(ad), Dir: t.TempDir(), Logger: discard})
 	srv := server.New(server.Config{Manager: mgr, Logger: discard, HomeDir: t.TempDir()})
 	ts := httptest.NewServer(srv)
@@ -98,22 +99,27 @@ func (e *env) events(ctx context.Context, id string) ([]schema.Event, error) {
 	return res.Events, err
 }
 
-// waitFor polls the log until pred holds for an event.
+// waitFor polls the log until pred holds for an event (reading only what
+// is new: a log may hold a 512 KB message).
 func (e *env) waitFor(ctx context.Context, id string, pred func(schema.Event) bool) error {
+	var after uint64
+	var seen []string
 	for {
-		evs, err := e.events(ctx, id)
+		res, err := e.c.Events(ctx, id, client.EventsQuery{Offset: after})
 		if err != nil {
 			return err
 		}
-		for _, ev := range evs {
+		for _, ev := range res.Events {
+			after = ev.Sequence
+			seen = append(seen, string(ev.Type))
 			if pred(ev) {
 				return nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("timed out; log %v", typesOf(evs))
-		case <-time.After(10 * time.Millisecond):
+			return fmt.Errorf("timed out; log %v", seen)
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
@@ -258,6 +264,10 @@ func TestFaults(t *testing.T) {
 			wg.Wait()
 			for _, err := range failures {
 				t.Error(err)
+			}
+			if len(failures) > 0 {
+				buf := make([]byte, 1<<20)
+				t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 			}
 			if live := process.Live(); live != 0 {
 				t.Errorf("%d agent processes left after %d rounds", live, n)
