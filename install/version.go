@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -45,10 +46,29 @@ func Version(ctx context.Context, path string) (string, error) {
 	}
 	v, err := probeVersion(ctx, path, versionTimeout)
 	if err != nil {
+		// A big binary can miss the probe's deadline on a loaded machine;
+		// what the installer placed at this very path is known.
+		if rv, ok := receiptVersion(path); ok {
+			return rv, nil
+		}
 		return "", err
 	}
 	versionCache.Store(key, v)
 	return v, nil
+}
+
+// receiptVersion is the version the installer recorded for the binary at
+// path (the receipt .<bin>.json beside it), if it placed that binary.
+func receiptVersion(path string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".json"))
+	if err != nil {
+		return "", false
+	}
+	var r receipt
+	if json.Unmarshal(b, &r) != nil || r.Path != path || r.Version == "" {
+		return "", false
+	}
+	return r.Version, true
 }
 
 // probeVersion runs the version probes without caching.

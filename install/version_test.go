@@ -2,6 +2,7 @@ package install
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -89,4 +90,22 @@ func gone(pid int) bool {
 	}
 	s := string(stat)
 	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
+}
+
+// A binary whose probe fails reports the version the installer recorded
+// for it (its receipt), and only for that exact path.
+func TestVersionFallsBackToReceipt(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "agent")
+	os.WriteFile(bin, brokenBin, 0o755)
+	b, _ := json.Marshal(receipt{Agent: "agent", Version: "1.2.3", Path: bin})
+	os.WriteFile(filepath.Join(dir, ".agent.json"), b, 0o644)
+	if v, err := Version(context.Background(), bin); err != nil || v != "1.2.3" {
+		t.Fatalf("Version = %q, %v; want the receipt's 1.2.3", v, err)
+	}
+	b, _ = json.Marshal(receipt{Agent: "agent", Version: "1.2.3", Path: filepath.Join(dir, "other")})
+	os.WriteFile(filepath.Join(dir, ".agent.json"), b, 0o644)
+	if v, err := Version(context.Background(), bin); err == nil {
+		t.Fatalf("a receipt for another path gave %q", v)
+	}
 }
