@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
+	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
 // OpenCode: its bundled openai-compatible provider pointed at fakellm's
@@ -22,6 +23,10 @@ func init() {
 			return writeOpenCodeConfig(r.Home, r.LLM.OpenAIBaseURL(), nil)
 		},
 		Env: func(r *Run) []string { return openCodeEnv() },
+		Unsupported: map[string]string{
+			"plan-accept": "opencode serve's plan agent refuses edits but never asks to approve a plan (plan_exit is offered to its terminal client only)",
+			"plan-reject": "opencode serve's plan agent refuses edits but never asks to approve a plan (plan_exit is offered to its terminal client only)",
+		},
 		Rows: map[string]Row{
 			// OpenCode retries a 500 with backoff for as long as it lasts
 			// (each retry is a status item); a 400 is final.
@@ -36,6 +41,27 @@ func init() {
 			w.Check(out)
 		},
 	})
+
+	// Rows only OpenCode has (issue 11); bodies in scenarios_opencode_test.go.
+	only := []string{"opencode"}
+	bypass := permissionMode(schema.PermissionModeBypass)
+	for _, s := range []Scenario{
+		{ID: "opencode-reasoning", Title: "OpenCode: reasoning streamed as a reasoning item before the reply",
+			Run: runOpenCodeReasoning, Steps: openCodeReasoningSteps},
+		{ID: "opencode-concurrent", Title: "OpenCode: two sessions talk at once through the one shared server",
+			Run: runOpenCodeConcurrent, Steps: concurrentSteps},
+		{ID: "opencode-restart", Title: "OpenCode: the shared server killed between turns is restarted; the session re-attaches with its context",
+			Run: runOpenCodeRestart, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
+		{ID: "opencode-modes-models", Title: "OpenCode: modes from the server's agents, models from its providers; listed installed with its version",
+			Run: runOpenCodeModesModels},
+		{ID: "opencode-user-config", Title: "OpenCode: the user's own opencode.json files stay byte-identical",
+			Run: runOpenCodeUserConfig, Session: bypass, Steps: steps(fakellm.Write("notes.txt", "hello e2e\n"), fakellm.Text("Wrote notes.txt."))},
+		{ID: "opencode-mcp", Title: "OpenCode: a local MCP server from the session config is added to the shared server and called",
+			Run: runOpenCodeMCP, Session: bypass, Steps: openCodeMCPSteps},
+	} {
+		s.Only = only
+		RegisterScenario(s)
+	}
 }
 
 // failWith400 is failUntilRetry with a status OpenCode does not retry.

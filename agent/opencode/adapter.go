@@ -89,12 +89,19 @@ func New(opts Options) *Adapter {
 	return a
 }
 
-func (a *Adapter) logf(format string, args ...any) {
-	l := a.opts.Logger
-	if l == nil {
-		l = slog.Default() // set by the server after the registry is built
+func (a *Adapter) logger() *slog.Logger {
+	if a.opts.Logger != nil {
+		return a.opts.Logger
 	}
-	l.Debug(fmt.Sprintf(format, args...), "agent", "opencode")
+	return slog.Default() // set by the server after the registry is built
+}
+
+func (a *Adapter) info(msg string, args ...any) {
+	a.logger().Info(msg, append(args, "agent", "opencode")...)
+}
+
+func (a *Adapter) logf(format string, args ...any) {
+	a.logger().Debug(fmt.Sprintf(format, args...), "agent", "opencode")
 }
 
 // Info describes OpenCode.
@@ -333,10 +340,6 @@ func (a *Adapter) serverEnv(password string) ([]string, error) {
 		"OPENCODE_SERVER_PASSWORD=" + password,
 		"OPENCODE_DISABLE_AUTOUPDATE=1",
 		"OPENCODE_ENABLE_QUESTION_TOOL=1",
-		// plan_exit (the plan agent asks to switch to build with its plan)
-		// exists only for the cli client in plan mode.
-		"OPENCODE_EXPERIMENTAL_PLAN_MODE=1",
-		"OPENCODE_CLIENT=cli",
 		"OPENCODE_CONFIG_CONTENT=" + string(b),
 	}
 	return append(env, a.opts.Env...), nil

@@ -132,7 +132,7 @@ func (s *shared) ready(ctx context.Context, pi process.Instance[*instance]) erro
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.a.logf("opencode events connected after %s", time.Since(t0))
+	s.a.info("opencode serve ready", "pid", inst.proc.Pid(), "url", inst.base, "after", time.Since(t0).Round(time.Millisecond))
 	s.mu.Lock()
 	s.prev, s.cur = s.cur, inst
 	s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent/claude"
 	"github.com/sandbox-agent/sandbox-agent/agent/codex"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
+	"github.com/sandbox-agent/sandbox-agent/agent/opencode"
 	"github.com/sandbox-agent/sandbox-agent/agent/pending"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
 	"github.com/sandbox-agent/sandbox-agent/install"
@@ -27,7 +28,7 @@ func newRegistry(o serverOptions) *agent.Registry {
 	return agent.NewRegistry(
 		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
 		codex.New(codex.Options{Version: Version}),
-		pending.New("opencode").WithResolver(resolve),
+		opencode.New(opencode.Options{Resolve: resolve}),
 		pending.New("amp").WithResolver(resolve),
 		mock.New(mock.Options{}),
 	)
