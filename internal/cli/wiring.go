@@ -28,7 +28,7 @@ func newRegistry(o serverOptions) *agent.Registry {
 	return agent.NewRegistry(
 		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
 		codex.New(codex.Options{Version: Version}),
-		opencode.New(opencode.Options{Resolve: resolve}),
+		opencode.New(opencode.Options{Resolve: resolve, StartTimeout: o.agentStartTimeout}),
 		pending.New("amp").WithResolver(resolve),
 		mock.New(mock.Options{}),
 	)
