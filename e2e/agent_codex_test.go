@@ -13,9 +13,10 @@ import (
 // Codex: a "fake" model provider on the Responses API in CODEX_HOME's
 // config.toml (wire_api "chat" is gone in 0.169), its key in FAKE_API_KEY,
 // plugins off (they alone reached github.com and chatgpt.com), retries off
-// so a scripted error is not replayed. OPENAI_BASE_URL and OPENAI_API_KEY
-// point the built-in openai provider here too, for an adapter that passes
-// its own provider settings.
+// so a scripted error is not replayed. OPENAI_API_KEY is set too (the
+// adapter wants a key); OPENAI_BASE_URL only for the codex-base-url row,
+// where it makes the adapter bring its own provider (with the CLI's
+// default retries) instead of the config's.
 func init() {
 	RegisterAgent(Agent{
 		Name: "codex",
@@ -23,7 +24,11 @@ func init() {
 			return writeCodexConfig(r.Home, r.LLM.OpenAIBaseURL())
 		},
 		Env: func(r *Run) []string {
-			return codexEnv(r.Home, r.LLM.OpenAIBaseURL())
+			env := codexEnv(r.Home, r.LLM.OpenAIBaseURL())
+			if r.Scenario != nil && r.Scenario.ID == "codex-base-url" {
+				env = append(env, "OPENAI_BASE_URL="+r.LLM.OpenAIBaseURL())
+			}
+			return env
 		},
 		Rows: map[string]Row{
 			// Codex replaces a 5xx body with its own "high demand" text;
@@ -76,6 +81,8 @@ func init() {
 			Run: runCodexAPIErrors, Steps: steps(fakellm.Repeat(8, codexAPIErrors)...)},
 		{ID: "codex-interrupt", Title: "Codex: interrupt during a pending approval ends the turn and withdraws it; the command never runs; the thread goes on",
 			Run: runCodexInterrupt, Steps: steps(fakellm.Bash("touch interrupted.txt"), fakellm.Text("Still here."))},
+		{ID: "codex-base-url", Title: "Codex: OPENAI_BASE_URL and OPENAI_API_KEY become a provider on the app-server's command line; the user's config.toml is not written",
+			Run: runCodexBaseURL, Steps: steps(fakellm.Text("Hello through the base URL."))},
 		{ID: "codex-no-credentials", Title: "Codex: no OpenAI key: session creation refused with a problem naming OPENAI_API_KEY",
 			Run: runCodexNoCredentials},
 	} {
@@ -84,12 +91,11 @@ func init() {
 	}
 }
 
-func codexEnv(home, baseURL string) []string {
+func codexEnv(home, _ string) []string {
 	return []string{
 		"CODEX_HOME=" + filepath.Join(home, ".codex"),
 		"FAKE_API_KEY=test",
 		"OPENAI_API_KEY=test",
-		"OPENAI_BASE_URL=" + baseURL,
 	}
 }
 

@@ -496,3 +496,25 @@ func runCodexInterrupt(r *Run) {
 		r.T.Errorf("the turn after the interrupt said %q", got)
 	}
 }
+
+// runCodexBaseURL: a user config without a provider of its own, and
+// OPENAI_BASE_URL and OPENAI_API_KEY in the server's environment (which
+// the CLI itself ignores): the model is reached there with that key, and
+// the user's config.toml is left as it was.
+func runCodexBaseURL(r *Run) {
+	cfg := filepath.Join(r.Home, ".codex", "config.toml")
+	const mine = "model = \"gpt-5.5\"\ncheck_for_update_on_startup = false\n\n[features]\nplugins = false\nremote_plugin = false\napps = false\n"
+	if err := os.WriteFile(cfg, []byte(mine), 0o644); err != nil {
+		r.T.Fatal(err)
+	}
+	r.CreateSession()
+	if got := assistantText(r.turn("Say hello.")); !strings.Contains(got, "Hello through the base URL.") {
+		r.T.Errorf("the turn said %q", got)
+	}
+	if auth := r.StepRequest(0).Header.Get("Authorization"); auth != "Bearer test" {
+		r.T.Errorf("the model request's Authorization %q, want OPENAI_API_KEY's Bearer test", auth)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != mine {
+		r.T.Errorf("the user's config.toml changed:\n%s", b)
+	}
+}

@@ -12,9 +12,11 @@ package codex
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -199,23 +201,29 @@ func hasCredentials(env []string) bool {
 			return true
 		}
 	}
-	if os.Getenv("OPENAI_API_KEY") != "" || os.Getenv("CODEX_API_KEY") != "" {
-		return true
-	}
-	home := envValue(env, "CODEX_HOME")
-	if home == "" {
-		home = os.Getenv("CODEX_HOME")
-	}
-	if home == "" {
-		if h, err := os.UserHomeDir(); err == nil {
-			home = filepath.Join(h, ".codex")
-		}
-	}
-	if _, err := os.Stat(filepath.Join(home, "auth.json")); err == nil {
+	if os.Getenv("OPENAI_API_KEY") != "" || os.Getenv("CODEX_API_KEY") != "" || hasLogin(env) {
 		return true
 	}
 	_, ok := credentials.Lookup("openai")
 	return ok
+}
+
+// hasLogin reports a Codex login: auth.json in the Codex home.
+func hasLogin(env []string) bool {
+	_, err := os.Stat(filepath.Join(codexHome(env), "auth.json"))
+	return err == nil
+}
+
+// codexHome is CODEX_HOME (the session's, else the server's), else ~/.codex.
+func codexHome(env []string) string {
+	if h := envValue(env, "CODEX_HOME"); h != "" {
+		return h
+	}
+	if h := os.Getenv("CODEX_HOME"); h != "" {
+		return h
+	}
+	h, _ := os.UserHomeDir()
+	return filepath.Join(h, ".codex")
 }
 
 func envValue(env []string, key string) string {
@@ -242,6 +250,61 @@ func (a *Adapter) args() []string {
 	return append(args, a.opts.ExtraArgs...)
 }
 
+// providerArgs picks the model provider from the environment, on the
+// command line only (nothing is written to CODEX_HOME). The CLI itself
+// reads neither OPENAI_BASE_URL nor OPENAI_API_KEY for its built-in openai
+// provider (0.169: that one authenticates through `codex login`). So when
+// the server was given an endpoint (OPENAI_BASE_URL), or a key while the
+// user has neither a login nor a provider of their own in config.toml, the
+// app-server gets a provider of ours on the Responses API with that URL
+// (default the OpenAI API) and that key variable; otherwise the user's
+// config and login stand.
+func providerArgs(env []string) []string {
+	get := func(k string) string {
+		if v := envValue(env, k); v != "" {
+			return v
+		}
+		return os.Getenv(k)
+	}
+	keyVar := ""
+	for _, k := range []string{"OPENAI_API_KEY", "CODEX_API_KEY"} {
+		if get(k) != "" {
+			keyVar = k
+			break
+		}
+	}
+	base := get("OPENAI_BASE_URL")
+	if base == "" && (keyVar == "" || hasLogin(env) || ownProvider(env)) {
+		return nil
+	}
+	if base == "" {
+		base = "https://api.openai.com/v1"
+	}
+	p := fmt.Sprintf(`{name="sandbox-agent", base_url=%s, wire_api="responses"`, strconv.Quote(base))
+	if keyVar != "" {
+		p += fmt.Sprintf(", env_key=%q", keyVar)
+	}
+	return []string{"-c", "model_providers.sandbox-agent=" + p + "}", "-c", `model_provider="sandbox-agent"`}
+}
+
+// ownProvider reports a top-level model_provider in the user's config.toml.
+func ownProvider(env []string) bool {
+	b, err := os.ReadFile(filepath.Join(codexHome(env), "config.toml"))
+	if err != nil {
+		return false
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if strings.HasPrefix(l, "[") {
+			return false // top-level keys come before the first table
+		}
+		if k, _, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == "model_provider" {
+			return true
+		}
+	}
+	return false
+}
+
 // start spawns one app-server.
 func (a *Adapter) start(ctx context.Context, h jsonrpc.Handler) (*process.Proc, *jsonrpc.Conn, error) {
 	path, ok := a.resolve()
@@ -251,7 +314,8 @@ func (a *Adapter) start(ctx context.Context, h jsonrpc.Handler) (*process.Proc, 
 	a.emu.Lock()
 	env := append([]string{}, a.env...)
 	a.emu.Unlock()
-	p, err := process.Start(process.Options{Path: path, Args: a.args(), Env: env, Stdin: true})
+	args := append(a.args(), providerArgs(env)...)
+	p, err := process.Start(process.Options{Path: path, Args: args, Env: env, Stdin: true})
 	if err != nil {
 		return nil, nil, err
 	}

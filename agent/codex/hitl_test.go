@@ -4,6 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
@@ -104,5 +107,41 @@ func TestPlanOf(t *testing.T) {
 		if got := planOf(json.RawMessage(params)); got != want {
 			t.Errorf("planOf(%s) = %q, want %q", params, got, want)
 		}
+	}
+}
+
+func TestProviderArgs(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("CODEX_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("CODEX_HOME", home)
+	if got := providerArgs(nil); got != nil {
+		t.Errorf("no key, no URL: %q, want the user's own config", got)
+	}
+	want := []string{"-c", `model_providers.sandbox-agent={name="sandbox-agent", base_url="http://127.0.0.1:1/v1", wire_api="responses", env_key="OPENAI_API_KEY"}`, "-c", `model_provider="sandbox-agent"`}
+	if got := providerArgs([]string{"OPENAI_API_KEY=k", "OPENAI_BASE_URL=http://127.0.0.1:1/v1"}); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("key and URL: %q, want %q", got, want)
+	}
+	if got := providerArgs([]string{"CODEX_API_KEY=k"}); len(got) != 4 || !strings.Contains(got[1], `base_url="https://api.openai.com/v1"`) || !strings.Contains(got[1], `env_key="CODEX_API_KEY"`) {
+		t.Errorf("key only: %q, want the OpenAI API with CODEX_API_KEY", got)
+	}
+	if err := os.WriteFile(filepath.Join(home, "config.toml"), []byte("model = \"m\"\nmodel_provider = \"mine\"\n[model_providers.mine]\nname = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := providerArgs([]string{"OPENAI_API_KEY=k"}); got != nil {
+		t.Errorf("key and a provider of the user's: %q, want the user's config to stand", got)
+	}
+	if got := providerArgs([]string{"OPENAI_API_KEY=k", "OPENAI_BASE_URL=http://127.0.0.1:1/v1"}); len(got) != 4 {
+		t.Errorf("an explicit OPENAI_BASE_URL: %q, want our provider", got)
+	}
+	if err := os.Remove(filepath.Join(home, "config.toml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "auth.json"), []byte(`{}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := providerArgs([]string{"OPENAI_API_KEY=k"}); got != nil {
+		t.Errorf("key and a codex login: %q, want the login to stand", got)
 	}
 }
