@@ -3,11 +3,11 @@ package claude
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -50,7 +50,7 @@ func callParts(name string, input json.RawMessage, id string) []schema.ContentPa
 		parts = append(parts, schema.JSONPart(cmd))
 	case "Write":
 		if in.FilePath != "" {
-			parts = append(parts, schema.FileRef(in.FilePath, schema.FileWrite, writeDiff(in.FilePath, in.Content)))
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FileWrite, agent.WriteDiff(in.FilePath, in.Content)))
 		}
 	case "Edit":
 		if in.FilePath != "" {
@@ -78,39 +78,12 @@ type edit struct {
 	NewString string `json:"new_string"`
 }
 
-func splitLines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-func writeDiff(path, content string) *string {
-	lines := splitLines(content)
-	var b strings.Builder
-	fmt.Fprintf(&b, "--- /dev/null\n+++ %s\n@@ -0,0 +1,%d @@\n", path, len(lines))
-	for _, l := range lines {
-		b.WriteString("+" + l + "\n")
-	}
-	return schema.Ptr(b.String())
-}
-
 func editDiff(path string, edits []edit) *string {
-	if len(edits) == 0 {
-		return nil
+	es := make([]agent.Edit, len(edits))
+	for i, e := range edits {
+		es[i] = agent.Edit{Old: e.OldString, New: e.NewString}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s\n+++ %s\n", path, path)
-	for _, e := range edits {
-		b.WriteString("@@ @@\n")
-		for _, l := range splitLines(e.OldString) {
-			b.WriteString("-" + l + "\n")
-		}
-		for _, l := range splitLines(e.NewString) {
-			b.WriteString("+" + l + "\n")
-		}
-	}
-	return schema.Ptr(b.String())
+	return agent.EditDiff(path, es...)
 }
 
 var exitCodeRe = regexp.MustCompile(`(?m)^(?:Error: )?Exit code (-?\d+)`)

@@ -2,9 +2,8 @@ package opencode
 
 import (
 	"encoding/json"
-	"fmt"
-	"strings"
 
+	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -38,11 +37,11 @@ func callParts(name string, input json.RawMessage, callID string) []schema.Conte
 		parts = append(parts, schema.JSONPart(cmd))
 	case "write":
 		if in.FilePath != "" {
-			parts = append(parts, schema.FileRef(in.FilePath, schema.FileWrite, writeDiff(in.FilePath, in.Content)))
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FileWrite, agent.WriteDiff(in.FilePath, in.Content)))
 		}
 	case "edit":
 		if in.FilePath != "" {
-			parts = append(parts, schema.FileRef(in.FilePath, schema.FilePatch, editDiff(in.FilePath, in.OldString, in.NewString)))
+			parts = append(parts, schema.FileRef(in.FilePath, schema.FilePatch, agent.EditDiff(in.FilePath, agent.Edit{Old: in.OldString, New: in.NewString})))
 		}
 	case "read":
 		if in.FilePath != "" {
@@ -85,33 +84,4 @@ func resultExtras(name string, input json.RawMessage, st *toolState) []schema.Co
 		}
 	}
 	return nil
-}
-
-func splitLines(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-}
-
-func writeDiff(path, content string) *string {
-	lines := splitLines(content)
-	var b strings.Builder
-	fmt.Fprintf(&b, "--- /dev/null\n+++ %s\n@@ -0,0 +1,%d @@\n", path, len(lines))
-	for _, l := range lines {
-		b.WriteString("+" + l + "\n")
-	}
-	return schema.Ptr(b.String())
-}
-
-func editDiff(path, old, new string) *string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s\n+++ %s\n@@ @@\n", path, path)
-	for _, l := range splitLines(old) {
-		b.WriteString("-" + l + "\n")
-	}
-	for _, l := range splitLines(new) {
-		b.WriteString("+" + l + "\n")
-	}
-	return schema.Ptr(b.String())
 }
