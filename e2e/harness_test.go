@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/client"
 	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/invariants"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -91,6 +94,7 @@ func newRun(t testing.TB, a *Agent, sc *Scenario) *Run {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		r.checkInvariants()
 		cancel()
 		r.stopServer()
 		r.saveArtifacts()
@@ -263,6 +267,33 @@ func (r *Run) stopServer() {
 		}
 	}
 	r.srvLog.Close()
+}
+
+// checkInvariants ends the row's session (a no-op if it ended) and checks
+// its whole log against the session lifecycle invariants, at the end of
+// every scenario against the real CLI.
+func (r *Run) checkInvariants() {
+	if r.SessionID == "" || r.srv == nil || r.T.Skipped() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := r.C.Terminate(ctx, r.SessionID); err != nil {
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.StatusCode == http.StatusNotFound {
+			return // the scenario deleted it
+		}
+		r.T.Errorf("terminate at the end of the row: %v", err)
+		return
+	}
+	res, err := r.C.Events(ctx, r.SessionID, client.EventsQuery{})
+	if err != nil {
+		r.T.Errorf("events at the end of the row: %v", err)
+		return
+	}
+	for _, err := range invariants.Check(res.Events, invariants.Ended) {
+		r.T.Errorf("lifecycle invariant: %v", err)
+	}
 }
 
 func (r *Run) serverLogTail() string {
