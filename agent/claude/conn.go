@@ -308,19 +308,9 @@ func (c *conn) line(p *proc, line []byte) {
 		}
 	}
 	if ready && isTurnStart(line) {
-		c.mu.Lock()
-		own := c.pending == 0
-		if own {
-			c.pending++
-		}
-		c.mu.Unlock()
-		if own {
-			// The CLI starts a turn nobody sent: it tells the model that a
-			// background sub-agent finished. Give it a turn of its own so
-			// its items are not left between turns, and Interrupt and
-			// exited see it running.
-			c.sink.Emit(agent.Draft{Type: schema.EventTurnStarted, Data: &schema.TurnEventData{Phase: schema.PhaseStarted}, Raw: json.RawMessage(bytes.TrimSpace(line))})
-		}
+		// The CLI starts a turn nobody sent: it tells the model that a
+		// background sub-agent finished.
+		c.ownTurn(json.RawMessage(bytes.TrimSpace(line)))
 	}
 	for _, d := range c.conv.Line(line) {
 		if !ready && (d.Type == schema.EventTurnEnded || d.Type == schema.EventError) {
@@ -330,6 +320,12 @@ func (c *conn) line(p *proc, line []byte) {
 			// ensure() reports it and starts over.
 			continue
 		}
+		if ready && inTurnOnly[d.Type] {
+			// Output between turns (a background sub-agent still
+			// working): it belongs to the CLI's own turn, which starts
+			// here rather than at its system/init.
+			c.ownTurn(nil)
+		}
 		c.sink.Emit(d)
 		if d.Type == schema.EventTurnEnded {
 			c.turnEnded(true)
@@ -338,6 +334,29 @@ func (c *conn) line(p *proc, line []byte) {
 	for _, id := range c.conv.Unanswered() {
 		_ = p.write(context.Background(), ErrorResponseLine(id, "not supported by sandbox-agent"))
 	}
+}
+
+// inTurnOnly are the draft types that belong inside a turn.
+var inTurnOnly = map[schema.EventType]bool{
+	schema.EventItemStarted: true, schema.EventItemDelta: true, schema.EventItemCompleted: true,
+	schema.EventPermissionRequested: true, schema.EventPermissionResolved: true,
+	schema.EventQuestionRequested: true, schema.EventQuestionResolved: true,
+}
+
+// ownTurn opens a turn of the CLI's own when none is pending, so that its
+// items are not left between turns and Interrupt and exited see it
+// running. It reports whether it opened one.
+func (c *conn) ownTurn(raw json.RawMessage) bool {
+	c.mu.Lock()
+	own := c.pending == 0
+	if own {
+		c.pending++
+	}
+	c.mu.Unlock()
+	if own {
+		c.sink.Emit(agent.Draft{Type: schema.EventTurnStarted, Data: &schema.TurnEventData{Phase: schema.PhaseStarted}, Raw: raw})
+	}
+	return own
 }
 
 // isTurnStart reports whether line is the system/init the CLI prints at the
@@ -384,6 +403,11 @@ func (c *conn) exited(p *proc) {
 	flushed := c.conv.Flush() // forgets the process's open items in any case
 	if closed {
 		return
+	}
+	if pending == 0 && len(flushed) > 0 && c.ownTurn(nil) {
+		// Items left open between turns (a background sub-agent) close
+		// inside a turn, which the process's death ends.
+		pending = 1
 	}
 	for _, d := range flushed {
 		c.sink.Emit(d)
