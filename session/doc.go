@@ -55,7 +55,8 @@
 //   - turns alternate turn.started / turn.ended; when the session is idle
 //     or ended every turn.started has its turn.ended;
 //   - every event is inside a turn or is session-level (session.started,
-//     session.ended, error, agent.unparsed);
+//     session.ended, error, agent.unparsed, and system status items: notices
+//     about the session itself, such as an agent's thread coming up);
 //   - every permission.requested and question.requested gets exactly one
 //     resolved event, after it; none is open when the session is idle or
 //     ended;

@@ -24,7 +24,19 @@ const (
 	Ended
 )
 
-// sessionLevel are the event types that may appear outside a turn.
+// statusItem reports whether ev starts or completes a system status item:
+// a notice about the session itself (an agent's thread or an MCP server
+// coming up at start), which may appear outside a turn.
+func statusItem(ev schema.Event) bool {
+	if ev.Type != schema.EventItemStarted && ev.Type != schema.EventItemCompleted {
+		return false
+	}
+	d, ok := ev.Data.(*schema.ItemEventData)
+	return ok && d.Item.Kind == schema.KindStatus && d.Item.Role != nil && *d.Item.Role == schema.RoleSystem
+}
+
+// sessionLevel are the event types that may appear outside a turn (with
+// system status items, see statusItem).
 var sessionLevel = map[schema.EventType]bool{
 	schema.EventSessionStarted: true, schema.EventSessionEnded: true,
 	schema.EventError: true, schema.EventAgentUnparsed: true,
@@ -36,7 +48,7 @@ var sessionLevel = map[schema.EventType]bool{
 //   - turns alternate started/ended, and when the session is idle or ended
 //     every turn.started has its turn.ended;
 //   - every event is inside a turn or is session-level (session.*, error,
-//     agent.unparsed);
+//     agent.unparsed, system status items);
 //   - every *.requested has exactly one *.resolved, after it, and when the
 //     session is idle or ended none is left open;
 //   - at most one session.ended, nothing after it; exactly one when ended.
@@ -60,7 +72,7 @@ func Check(evs []schema.Event, st State) []error {
 		if (i == 0) != (ev.Type == schema.EventSessionStarted) {
 			fail("event %d is %s: session.started must be the first event and only that", ev.Sequence, ev.Type)
 		}
-		if !inTurn && !sessionLevel[ev.Type] && ev.Type != schema.EventTurnStarted && ev.Type != schema.EventTurnEnded {
+		if !inTurn && !sessionLevel[ev.Type] && !statusItem(ev) && ev.Type != schema.EventTurnStarted && ev.Type != schema.EventTurnEnded {
 			fail("event %d (%s) outside any turn", ev.Sequence, ev.Type)
 		}
 		switch ev.Type {

@@ -36,6 +36,8 @@ func TestCheck(t *testing.T) {
 		{"double start", logOf("session.started", "turn.started", "turn.started"), Running, "inside a running turn"},
 		{"end without start", logOf("session.started", "turn.ended"), Running, "without a running turn"},
 		{"outside a turn", logOf("session.started", "item.completed"), Running, "outside any turn"},
+		{"status item outside a turn", append(logOf("session.started"), schema.Event{Sequence: 2, EventID: schema.EventID(2), Type: schema.EventItemCompleted,
+			Data: &schema.ItemEventData{Item: schema.Item{Kind: schema.KindStatus, Role: schema.Ptr(schema.RoleSystem)}}}), Running, ""},
 		{"after end", logOf("session.started", "session.ended", "error"), Ended, "after session.ended"},
 		{"no end", logOf("session.started"), Ended, "without session.ended"},
 		{"resolved twice", logOf("session.started", "turn.started", "permission.requested:p", "permission.resolved:p", "permission.resolved:p"), Running, "resolved twice"},
