@@ -11,6 +11,7 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
+	"github.com/sandbox-agent/sandbox-agent/session"
 )
 
 type healthOut struct {
@@ -94,7 +95,7 @@ func (s *Server) registerAgents() {
 			}
 			modes, err := a.Modes(ctx)
 			if err != nil {
-				return nil, err
+				return nil, session.AgentProblem(err, in.Agent)
 			}
 			if modes == nil {
 				modes = []agent.Mode{}
@@ -110,7 +111,7 @@ func (s *Server) registerAgents() {
 			}
 			ml, err := a.Models(ctx)
 			if err != nil {
-				return nil, err
+				return nil, session.AgentProblem(err, in.Agent)
 			}
 			if ml.Models == nil {
 				ml.Models = []schema.AgentModelInfo{}

@@ -313,6 +313,13 @@ func modeAllowed(modes []agent.Mode, mode string) bool {
 	return false
 }
 
+// AgentProblem maps an error an adapter returned outside any session (modes,
+// models) onto a problem document, as session operations do: an agent that is
+// not installed is a 404, never a 500.
+func AgentProblem(err error, agentID string) error {
+	return wrapAgentErr(err, agentID, "")
+}
+
 // wrapAgentErr maps an adapter error onto a problem kind.
 func wrapAgentErr(err error, agentID, sessionID string) error {
 	if pe, ok := problem.As(err); ok {
