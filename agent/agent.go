@@ -33,6 +33,27 @@ type Info struct {
 	PermissionModes []string
 }
 
+// FullCapabilities is every capability of the schema, as a full adapter
+// (claude, codex, opencode) has them; shared says whether one agent process
+// serves all sessions.
+func FullCapabilities(shared bool) schema.AgentCapabilities {
+	return schema.AgentCapabilities{
+		PlanMode: true, Permissions: true, Questions: true,
+		ToolCalls: true, ToolResults: true, TextMessages: true,
+		Images: true, FileAttachments: true, SessionLifecycle: true,
+		ErrorEvents: true, Reasoning: true, Status: true,
+		CommandExecution: true, FileChanges: true, McpTools: true,
+		StreamingDeltas: true, ItemStarted: true, SharedProcess: shared,
+	}
+}
+
+// AllPermissionModes is default, plan, bypass and acceptEdits: the modes an
+// agent supports when it can ask, plan, skip asking and accept edits alone.
+func AllPermissionModes() []string {
+	return []string{schema.PermissionModeDefault, schema.PermissionModePlan,
+		schema.PermissionModeBypass, schema.PermissionModeAcceptEdits}
+}
+
 // InstallStatus says whether and where an agent's binary is available.
 type InstallStatus struct {
 	Installed bool

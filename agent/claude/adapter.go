@@ -14,12 +14,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
-	"github.com/sandbox-agent/sandbox-agent/install"
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -83,43 +82,22 @@ var _ agent.Adapter = (*Adapter)(nil)
 // Info describes Claude Code.
 func (a *Adapter) Info() agent.Info {
 	return agent.Info{
-		ID:   "claude",
-		Name: "Claude Code",
-		Capabilities: schema.AgentCapabilities{
-			PlanMode: true, Permissions: true, Questions: true,
-			ToolCalls: true, ToolResults: true, TextMessages: true,
-			Images: true, FileAttachments: true, SessionLifecycle: true,
-			ErrorEvents: true, Reasoning: true, Status: true,
-			CommandExecution: true, FileChanges: true, McpTools: true,
-			StreamingDeltas: true, ItemStarted: true, SharedProcess: false,
-		},
+		ID:                  "claude",
+		Name:                "Claude Code",
+		Capabilities:        agent.FullCapabilities(false),
 		NativeTurns:         false,
 		CredentialProviders: []string{"anthropic"},
-		PermissionModes: []string{schema.PermissionModeDefault, schema.PermissionModePlan,
-			schema.PermissionModeBypass, schema.PermissionModeAcceptEdits},
+		PermissionModes:     agent.AllPermissionModes(),
 	}
 }
 
 // Status reports whether claude is installed, where, and its version
 // ("2.1.332 (Claude Code)" → "2.1.332"; empty when it cannot be told).
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
-	path, ok := a.resolve()
-	if !ok {
-		return agent.InstallStatus{}, nil
-	}
-	v, _ := install.Version(ctx, path) // cached per binary file
-	return agent.InstallStatus{Installed: true, Path: path, Version: v}, nil
+	return process.BinaryStatus(ctx, a.opts.Binary, ResolveBinary), nil
 }
 
-func (a *Adapter) resolve() (string, bool) {
-	if strings.ContainsRune(a.opts.Binary, os.PathSeparator) {
-		if fi, err := os.Stat(a.opts.Binary); err == nil && !fi.IsDir() {
-			return a.opts.Binary, true
-		}
-		return "", false
-	}
-	return ResolveBinary(a.opts.Binary)
-}
+func (a *Adapter) resolve() (string, bool) { return process.Resolve(a.opts.Binary, ResolveBinary) }
 
 // Modes returns build and plan. plan starts the CLI in its plan mode: the
 // agent only reads and plans until the user approves its plan.

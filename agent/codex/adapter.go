@@ -25,7 +25,6 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent/jsonrpc"
 	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
-	"github.com/sandbox-agent/sandbox-agent/install"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
@@ -85,42 +84,23 @@ var _ agent.Adapter = (*Adapter)(nil)
 // Info describes Codex.
 func (a *Adapter) Info() agent.Info {
 	return agent.Info{
-		ID:   "codex",
-		Name: "Codex",
-		Capabilities: schema.AgentCapabilities{
-			PlanMode: true, Permissions: true, Questions: true,
-			ToolCalls: true, ToolResults: true, TextMessages: true,
-			Images: true, FileAttachments: true, SessionLifecycle: true,
-			ErrorEvents: true, Reasoning: true, Status: true,
-			CommandExecution: true, FileChanges: true, McpTools: true,
-			StreamingDeltas: true, ItemStarted: true, SharedProcess: true,
-		},
+		ID:                  "codex",
+		Name:                "Codex",
+		Capabilities:        agent.FullCapabilities(true),
 		CredentialProviders: []string{"openai"},
-		PermissionModes: []string{schema.PermissionModeDefault, schema.PermissionModePlan,
-			schema.PermissionModeBypass, schema.PermissionModeAcceptEdits},
+		PermissionModes:     agent.AllPermissionModes(),
 	}
 }
 
 // Status reports the binary and the shared app-server.
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
-	st := a.srv.sup.Status()
-	path, ok := a.resolve()
-	if !ok {
-		return agent.InstallStatus{Server: &st}, nil
-	}
-	v, _ := install.Version(ctx, path)
-	return agent.InstallStatus{Installed: true, Path: path, Version: v, Server: &st}, nil
+	srv := a.srv.sup.Status()
+	st := process.BinaryStatus(ctx, a.opts.Binary, ResolveBinary)
+	st.Server = &srv
+	return st, nil
 }
 
-func (a *Adapter) resolve() (string, bool) {
-	if strings.ContainsRune(a.opts.Binary, os.PathSeparator) {
-		if fi, err := os.Stat(a.opts.Binary); err == nil && !fi.IsDir() {
-			return a.opts.Binary, true
-		}
-		return "", false
-	}
-	return ResolveBinary(a.opts.Binary)
-}
+func (a *Adapter) resolve() (string, bool) { return process.Resolve(a.opts.Binary, ResolveBinary) }
 
 // Modes are build and plan; plan asks for a plan before acting.
 func (a *Adapter) Modes(context.Context) ([]agent.Mode, error) {

@@ -53,16 +53,9 @@ var _ agent.Adapter = (*Adapter)(nil)
 // runs in-process, so nothing is shared and no credentials are needed.
 func (a *Adapter) Info() agent.Info {
 	return agent.Info{
-		ID:   "mock",
-		Name: "Mock",
-		Capabilities: schema.AgentCapabilities{
-			PlanMode: true, Permissions: true, Questions: true,
-			ToolCalls: true, ToolResults: true, TextMessages: true,
-			Images: true, FileAttachments: true, SessionLifecycle: true,
-			ErrorEvents: true, Reasoning: true, Status: true,
-			CommandExecution: true, FileChanges: true, McpTools: true,
-			StreamingDeltas: true, ItemStarted: true, SharedProcess: false,
-		},
+		ID:              "mock",
+		Name:            "Mock",
+		Capabilities:    agent.FullCapabilities(false),
 		PermissionModes: []string{schema.PermissionModeDefault, schema.PermissionModePlan, schema.PermissionModeBypass},
 	}
 }

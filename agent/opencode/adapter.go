@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/process"
-	"github.com/sandbox-agent/sandbox-agent/install"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -107,46 +105,21 @@ func (a *Adapter) logf(format string, args ...any) {
 // Info describes OpenCode.
 func (a *Adapter) Info() agent.Info {
 	return agent.Info{
-		ID:   "opencode",
-		Name: "OpenCode",
-		Capabilities: schema.AgentCapabilities{
-			PlanMode: true, Permissions: true, Questions: true,
-			ToolCalls: true, ToolResults: true, TextMessages: true,
-			Images: true, FileAttachments: true, SessionLifecycle: true,
-			ErrorEvents: true, Reasoning: true, Status: true,
-			CommandExecution: true, FileChanges: true, McpTools: true,
-			StreamingDeltas: true, ItemStarted: true, SharedProcess: true,
-		},
+		ID:                  "opencode",
+		Name:                "OpenCode",
+		Capabilities:        agent.FullCapabilities(true),
 		CredentialProviders: []string{"anthropic", "openai"},
-		PermissionModes: []string{schema.PermissionModeDefault, schema.PermissionModePlan,
-			schema.PermissionModeBypass, schema.PermissionModeAcceptEdits},
+		PermissionModes:     agent.AllPermissionModes(),
 	}
 }
 
-func (a *Adapter) resolve() (string, bool) {
-	if strings.ContainsRune(a.opts.Binary, os.PathSeparator) {
-		if fi, err := os.Stat(a.opts.Binary); err == nil && !fi.IsDir() {
-			return a.opts.Binary, true
-		}
-		return "", false
-	}
-	if a.opts.Resolve != nil {
-		return a.opts.Resolve(a.opts.Binary)
-	}
-	p, err := exec.LookPath(a.opts.Binary)
-	return p, err == nil
-}
+func (a *Adapter) resolve() (string, bool) { return process.Resolve(a.opts.Binary, a.opts.Resolve) }
 
 // Status reports the binary and the shared server.
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
 	srv := a.srv.sup.Status()
-	st := agent.InstallStatus{Server: &srv}
-	path, ok := a.resolve()
-	if !ok {
-		return st, nil
-	}
-	st.Installed, st.Path = true, path
-	st.Version, _ = install.Version(ctx, path) // cached per binary file
+	st := process.BinaryStatus(ctx, a.opts.Binary, a.opts.Resolve)
+	st.Server = &srv
 	return st, nil
 }
 

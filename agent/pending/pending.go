@@ -7,9 +7,8 @@ package pending
 import (
 	"context"
 
-	"github.com/sandbox-agent/sandbox-agent/install"
-
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -58,14 +57,11 @@ func (a *Adapter) Info() agent.Info { return a.info }
 // Status implements agent.Adapter.
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
 	st := agent.InstallStatus{}
+	if a.resolve != nil {
+		st = process.BinaryStatus(ctx, a.info.ID, a.resolve)
+	}
 	if a.info.Capabilities.SharedProcess {
 		st.Server = &schema.ServerStatusInfo{Status: schema.ServerStopped}
-	}
-	if a.resolve != nil {
-		if p, ok := a.resolve(a.info.ID); ok {
-			st.Installed, st.Path = true, p
-			st.Version, _ = install.Version(ctx, p) // cached per binary file
-		}
 	}
 	return st, nil
 }
