@@ -1,10 +1,8 @@
 package claude
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,33 +11,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/golden"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the converter's output")
-
-// goldenEvent is one draft as the golden files show it: what the converter
-// produced and which native line it came from (raw is that line, so only
-// its number and type are shown).
-type goldenEvent struct {
-	Line            int              `json:"line"`
-	Native          string           `json:"native"`
-	Type            schema.EventType `json:"type"`
-	Synthetic       bool             `json:"synthetic,omitempty"`
-	NativeSessionID string           `json:"native_session_id,omitempty"`
-	Data            schema.EventData `json:"data"`
-}
 
 // stdoutFixtures lists the testdata streams the CLI printed: *.jsonl other
 // than the *.stdin.jsonl files (what was written to it).
 func stdoutFixtures(t testing.TB) []string {
 	t.Helper()
-	all, err := filepath.Glob("testdata/*.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, f := range all {
+	for _, f := range golden.Fixtures(t, "testdata/*.jsonl") {
 		if !strings.HasSuffix(f, ".stdin.jsonl") {
 			out = append(out, f)
 		}
@@ -50,28 +31,7 @@ func stdoutFixtures(t testing.TB) []string {
 	return out
 }
 
-func goldenName(fixture string) string {
-	base := strings.TrimSuffix(strings.TrimSuffix(fixture, ".jsonl"), ".stdout")
-	return base + ".events.json"
-}
-
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
+func readLines(t testing.TB, path string) [][]byte { return golden.Lines(t, path) }
 
 func nativeKind(line []byte) string {
 	var env struct {
@@ -103,10 +63,10 @@ func nativeKind(line []byte) string {
 // convertFixture runs a converter over a fixture; a line "#!interrupt"
 // stands for the adapter's NoteInterrupt, other lines starting with "#" are
 // comments.
-func convertFixture(t testing.TB, path string) []goldenEvent {
+func convertFixture(t testing.TB, path string) []golden.Event {
 	t.Helper()
 	c := NewConverter()
-	var out []goldenEvent
+	var out []golden.Event
 	for i, l := range readLines(t, path) {
 		if bytes.HasPrefix(l, []byte("#")) {
 			if string(bytes.TrimSpace(l)) == "#!interrupt" {
@@ -116,14 +76,11 @@ func convertFixture(t testing.TB, path string) []goldenEvent {
 		}
 		for _, d := range c.Line(l) {
 			assertRawJSON(t, d)
-			out = append(out, goldenEvent{
-				Line: i + 1, Native: nativeKind(l), Type: d.Type, Synthetic: d.Synthetic,
-				NativeSessionID: d.NativeSessionID, Data: d.Data,
-			})
+			out = append(out, golden.FromDraft(i+1, nativeKind(l), d))
 		}
 	}
 	for _, d := range c.Flush() {
-		out = append(out, goldenEvent{Native: "(flush)", Type: d.Type, Data: d.Data})
+		out = append(out, golden.Event{Native: "(flush)", Type: d.Type, Data: d.Data})
 	}
 	return out
 }
@@ -139,25 +96,7 @@ func TestGolden(t *testing.T) {
 	for _, fixture := range stdoutFixtures(t) {
 		t.Run(filepath.Base(fixture), func(t *testing.T) {
 			events := convertFixture(t, fixture)
-			got, err := json.MarshalIndent(events, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := goldenName(fixture)
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got):\n%s", golden, diff)
-			}
+			golden.Compare(t, fixture, events)
 			checkInvariants(t, fixture, events)
 		})
 	}
@@ -167,7 +106,7 @@ func TestGolden(t *testing.T) {
 // unparsed; every item completed was started once and completed once;
 // deltas only go to started, not yet completed items; every item's parent
 // is an item seen before it; a turn ends after its last item.
-func checkInvariants(t *testing.T, fixture string, events []goldenEvent) {
+func checkInvariants(t *testing.T, fixture string, events []golden.Event) {
 	t.Helper()
 	synthetic := strings.Contains(filepath.Base(fixture), "unknown")
 	started := map[string]bool{}

@@ -1,59 +1,20 @@
 package codex
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/jsonrpc"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/golden"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the converter's output")
-
-// goldenEvent is one draft as the golden files show it; raw is the input
-// line, so only its number and method are shown.
-type goldenEvent struct {
-	Line            int              `json:"line"`
-	Native          string           `json:"native"`
-	Type            schema.EventType `json:"type"`
-	Synthetic       bool             `json:"synthetic,omitempty"`
-	NativeSessionID string           `json:"native_session_id,omitempty"`
-	Data            schema.EventData `json:"data"`
-}
-
 // fixtures lists the app-server stdout streams in testdata.
-func fixtures(t testing.TB) []string {
-	t.Helper()
-	all, err := filepath.Glob("testdata/*.stdout.jsonl")
-	if err != nil || len(all) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	return all
-}
+func fixtures(t testing.TB) []string { return golden.Fixtures(t, "testdata/*.stdout.jsonl") }
 
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	return lines
-}
+func readLines(t testing.TB, path string) [][]byte { return golden.Lines(t, path) }
 
 // replay converts a stream the way the adapter does: notifications and
 // requests go to their thread's converter; responses and lines of no
@@ -92,7 +53,7 @@ func TestGolden(t *testing.T) {
 	for _, f := range fixtures(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := &replay{convs: map[string]*Converter{}}
-			var got []goldenEvent
+			var got []golden.Event
 			for i, l := range readLines(t, f) {
 				native, drafts, err := r.line(l)
 				if err != nil {
@@ -102,28 +63,10 @@ func TestGolden(t *testing.T) {
 					if d.Type == schema.EventAgentUnparsed {
 						t.Errorf("line %d (%s) unparsed: %+v", i+1, native, d.Data)
 					}
-					got = append(got, goldenEvent{Line: i + 1, Native: native, Type: d.Type, Synthetic: d.Synthetic, NativeSessionID: d.NativeSessionID, Data: d.Data})
+					got = append(got, golden.FromDraft(i+1, native, d))
 				}
 			}
-			want := strings.TrimSuffix(f, ".stdout.jsonl") + ".events.json"
-			b, err := json.MarshalIndent(got, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			b = append(b, '\n')
-			if *update {
-				if err := os.WriteFile(want, b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			w, err := os.ReadFile(want)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if d := cmp.Diff(string(w), string(b)); d != "" {
-				t.Errorf("%s differs (-want +got):\n%s", want, d)
-			}
+			golden.Compare(t, f, got)
 		})
 	}
 }

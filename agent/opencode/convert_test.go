@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,20 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/golden"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the converter's output")
-
-// goldenEvent is one draft as the golden files show it, with the number
-// and type of the bus event it came from.
-type goldenEvent struct {
-	Line      int              `json:"line"`
-	Native    string           `json:"native"`
-	Type      schema.EventType `json:"type"`
-	Synthetic bool             `json:"synthetic,omitempty"`
-	Data      schema.EventData `json:"data"`
-}
 
 // sseEvents reads the data: lines of a captured /event body (or the
 // payloads of a /global/event body) in order.
@@ -70,50 +58,27 @@ func rootSession(t testing.TB, evs [][]byte) string {
 	return ""
 }
 
-func convertAll(t testing.TB, evs [][]byte) []goldenEvent {
+func convertAll(t testing.TB, evs [][]byte) []golden.Event {
 	c := NewConverter(rootSession(t, evs))
-	var out []goldenEvent
+	var out []golden.Event
 	for i, raw := range evs {
 		var ev event
 		_ = json.Unmarshal(raw, &ev)
 		for _, d := range c.Convert(raw) {
-			out = append(out, goldenEvent{Line: i + 1, Native: ev.Type, Type: d.Type, Synthetic: d.Synthetic, Data: d.Data})
+			out = append(out, golden.FromDraft(i+1, ev.Type, d))
 		}
 	}
 	return out
 }
 
-func captures(t testing.TB) []string {
-	all, err := filepath.Glob("testdata/*.sse")
-	if err != nil || len(all) == 0 {
-		t.Fatalf("no captures: %v", err)
-	}
-	return all
-}
+func captures(t testing.TB) []string { return golden.Fixtures(t, "testdata/*.sse") }
 
 // TestGolden converts every captured stream and compares the drafts with
 // testdata/<name>.events.json (go test -update rewrites them).
 func TestGolden(t *testing.T) {
 	for _, f := range captures(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			got, err := json.MarshalIndent(convertAll(t, sseEvents(t, f)), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden := strings.TrimSuffix(f, ".sse") + ".events.json"
-			if *update {
-				if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if d := cmp.Diff(string(bytes.TrimSpace(want)), string(got)); d != "" {
-				t.Errorf("drafts differ from %s (-want +got):\n%s", golden, d)
-			}
+			golden.Compare(t, f, convertAll(t, sseEvents(t, f)))
 		})
 	}
 }
