@@ -34,6 +34,19 @@ var EventTypes = []EventType{
 	EventQuestionResolved, EventAgentUnparsed,
 }
 
+// InTurn reports whether events of type t belong inside a turn: items and
+// their deltas, permission and question requests and their resolutions.
+// Session and turn lifecycle, error and agent.unparsed do not.
+func (t EventType) InTurn() bool {
+	switch t {
+	case EventItemStarted, EventItemDelta, EventItemCompleted,
+		EventPermissionRequested, EventPermissionResolved,
+		EventQuestionRequested, EventQuestionResolved:
+		return true
+	}
+	return false
+}
+
 // EventSource says who produced an event.
 type EventSource string
 

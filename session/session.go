@@ -99,13 +99,6 @@ func (s *Session) ID() string { return s.id }
 // runs and where relative fs paths of the session resolve.
 func (s *Session) Dir() string { return s.dir }
 
-// inTurnOnly are the draft types that belong inside a turn.
-var inTurnOnly = map[schema.EventType]bool{
-	schema.EventItemStarted: true, schema.EventItemDelta: true, schema.EventItemCompleted: true,
-	schema.EventPermissionRequested: true, schema.EventPermissionResolved: true,
-	schema.EventQuestionRequested: true, schema.EventQuestionResolved: true,
-}
-
 // sink is what the adapter sees of the session.
 type sink struct{ s *Session }
 
@@ -164,7 +157,7 @@ func (s *Session) releaseLocked() (autos []string, ended bool) {
 // events. It returns the permission ids to auto-approve and whether the
 // session ended.
 func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
-	if s.closedTurn && !s.pipe.turn && inTurnOnly[d.Type] {
+	if s.closedTurn && !s.pipe.turn && d.Type.InTurn() {
 		// The session ended this turn for an agent that did not (it
 		// ignored an interrupt): what it still says of it is dropped, not
 		// logged outside any turn.

@@ -320,7 +320,7 @@ func (c *conn) line(p *proc, line []byte) {
 			// ensure() reports it and starts over.
 			continue
 		}
-		if ready && inTurnOnly[d.Type] {
+		if ready && d.Type.InTurn() {
 			// Output between turns (a background sub-agent still
 			// working): it belongs to the CLI's own turn, which starts
 			// here rather than at its system/init.
@@ -334,13 +334,6 @@ func (c *conn) line(p *proc, line []byte) {
 	for _, id := range c.conv.Unanswered() {
 		_ = p.write(context.Background(), ErrorResponseLine(id, "not supported by sandbox-agent"))
 	}
-}
-
-// inTurnOnly are the draft types that belong inside a turn.
-var inTurnOnly = map[schema.EventType]bool{
-	schema.EventItemStarted: true, schema.EventItemDelta: true, schema.EventItemCompleted: true,
-	schema.EventPermissionRequested: true, schema.EventPermissionResolved: true,
-	schema.EventQuestionRequested: true, schema.EventQuestionResolved: true,
 }
 
 // ownTurn opens a turn of the CLI's own when none is pending, so that its
