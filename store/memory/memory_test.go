@@ -6,6 +6,7 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/store"
+	"github.com/sandbox-agent/sandbox-agent/store/storetest"
 )
 
 func TestStore(t *testing.T) {
@@ -95,4 +96,8 @@ func TestChunkedLog(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, storetest.Suite{Open: func(*testing.T, store.Options) store.Store { return New() }})
 }
