@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -237,51 +235,11 @@ func runClaudeResume(r *Run) {
 
 // --- attachments
 
-// pixelPNG is a 1×1 PNG.
-var pixelPNG, _ = base64.StdEncoding.DecodeString("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
-
-const attachedText = "e2e attachment: the secret number is 4711.\n"
-
-// writeAttachments puts att/pixel.png (pixelPNG) and att/notes.txt
-// (attachedText) into the session directory.
-func (r *Run) writeAttachments() {
-	r.T.Helper()
-	if err := os.MkdirAll(filepath.Join(r.Work, "att"), 0o755); err != nil {
-		r.T.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.Work, "att", "pixel.png"), pixelPNG, 0o644); err != nil {
-		r.T.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(r.Work, "att", "notes.txt"), []byte(attachedText), 0o644); err != nil {
-		r.T.Fatal(err)
-	}
-}
-
 // runClaudeAttachments: an image as a data URL, an image file and a text
 // file (paths relative to the session directory) and an image URL reach
 // the model as image and document content blocks of the user's message.
 func runClaudeAttachments(r *Run) {
-	r.writeAttachments()
-	r.CreateSession()
-	mark := r.Mark()
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	err := r.C.SendMessage(ctx, r.SessionID, schema.MessageRequest{
-		Message: "Describe the attachments.",
-		Attachments: []schema.MessageAttachment{
-			{Path: "data:image/png;base64," + base64.StdEncoding.EncodeToString(pixelPNG), Filename: schema.Ptr("inline.png")},
-			{Path: "att/pixel.png"},
-			{Path: "att/notes.txt", MIME: schema.Ptr("text/plain")},
-			{Path: r.LLM.URL() + "/e2e/remote.png"},
-		},
-	})
-	if err != nil {
-		r.T.Fatalf("send with attachments: %v", err)
-	}
-	evs := r.turnEnded(mark)
-	if len(ofType(evs, schema.EventError)) > 0 {
-		r.T.Errorf("the turn had an error: %s", r.dumpFrom(mark))
-	}
+	evs := r.sendAttachments(schema.MessageAttachment{Path: r.LLM.URL() + "/e2e/remote.png"})
 	// The user's item shows the attachments.
 	var user *schema.Item
 	for _, it := range completedItems(evs, schema.KindMessage, schema.RoleUser) {
@@ -373,22 +331,6 @@ func blocksBrief(blocks []map[string]any) string {
 }
 
 // --- models
-
-// models returns the server's model list for claude, and its ids.
-func (r *Run) models() (schema.AgentModelsResponse, []string) {
-	r.T.Helper()
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	ml, err := r.C.AgentModels(ctx, "claude")
-	if err != nil {
-		r.T.Fatalf("models: %v", err)
-	}
-	var ids []string
-	for _, m := range ml.Models {
-		ids = append(ids, m.ID)
-	}
-	return ml, ids
-}
 
 func runClaudeModels(r *Run) {
 	ml, ids := r.models()
@@ -545,16 +487,6 @@ func runClaudeInterrupt(r *Run) {
 	// adapter did not have to kill it.
 	if p := r.claudeProc(); p.PID != before.PID {
 		r.T.Errorf("the interrupt cost the process: %s before, %s after", before, p)
-	}
-}
-
-// interrupt asks the server to interrupt the session's turn.
-func (r *Run) interrupt() {
-	r.T.Helper()
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	if err := r.C.Interrupt(ctx, r.SessionID); err != nil {
-		r.T.Fatalf("interrupt: %v", err)
 	}
 }
 
@@ -843,39 +775,13 @@ func runClaudeQuestions(r *Run) {
 
 // --- API errors
 
-func runClaudeAPIErrors(r *Run) {
-	r.CreateSession()
-	for _, tc := range []struct{ prompt, code string }{
-		{"Fail with 401.", "authentication_failed"},
-		{"Fail with 429.", "rate_limit"},
-		{"Fail with 529.", "overloaded"},
-	} {
-		mark := r.Mark()
-		r.Send(tc.prompt)
-		evs := r.turnEnded(mark)
-		errs := ofType(evs, schema.EventError)
-		if len(errs) == 0 {
-			r.T.Errorf("%s: no error event: %s", tc.prompt, r.dumpFrom(mark))
-			continue
-		}
-		if e := errorOf(errs[0]); schema.Deref(e.Code) != tc.code {
-			r.T.Errorf("%s: error code %q, want %q: %s", tc.prompt, schema.Deref(e.Code), tc.code, brief(errs[0]))
-		}
-	}
-	if got := assistantText(r.turn("Are you fine now?")); !strings.Contains(got, "Fine again.") {
-		r.T.Errorf("the turn after the errors said %q", got)
-	}
+// claudeFailures: the CLI names the API's errors by kind.
+var claudeFailures = []apiFailure{
+	{fakellm.APIError{Status: 401, Message: "invalid x-api-key", NoRetry: true}, "authentication_failed", ""},
+	{fakellm.APIError{Status: 429, Message: "e2e: rate limited", NoRetry: true}, "rate_limit", ""},
+	{fakellm.APIError{Status: 529, Message: "Overloaded", NoRetry: true}, "overloaded", ""},
 }
 
-var claudeAPIErrors = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
-	t := q.LastUserText()
-	switch {
-	case strings.HasSuffix(t, "Fail with 401."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 401, Message: "invalid x-api-key", NoRetry: true}}
-	case strings.HasSuffix(t, "Fail with 429."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 429, Message: "e2e: rate limited", NoRetry: true}}
-	case strings.HasSuffix(t, "Fail with 529."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 529, Message: "Overloaded", NoRetry: true}}
-	}
-	return fakellm.Text("Fine again.")
-})
+var claudeAPIErrors = apiFailures(claudeFailures...)
+
+func runClaudeAPIErrors(r *Run) { r.checkAPIFailures(claudeFailures...) }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"os"
@@ -274,16 +273,9 @@ func runCodexServerKilled(r *Run) {
 }
 
 func runCodexModels(r *Run) {
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	ml, err := r.C.AgentModels(ctx, "codex")
-	if err != nil {
-		r.T.Fatalf("models: %v", err)
-	}
-	var ids []string
+	ml, ids := r.models()
 	variants := 0
 	for _, m := range ml.Models {
-		ids = append(ids, m.ID)
 		variants += len(m.Variants)
 	}
 	// The fallback list has four models; the CLI's catalog has more.
@@ -300,26 +292,7 @@ func runCodexModels(r *Run) {
 }
 
 func runCodexAttachments(r *Run) {
-	r.writeAttachments()
-	r.CreateSession()
-	mark := r.Mark()
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	err := r.C.SendMessage(ctx, r.SessionID, schema.MessageRequest{
-		Message: "Describe the attachments.",
-		Attachments: []schema.MessageAttachment{
-			{Path: "data:image/png;base64," + base64.StdEncoding.EncodeToString(pixelPNG), Filename: schema.Ptr("inline.png")},
-			{Path: "att/pixel.png"},
-			{Path: "att/notes.txt", MIME: schema.Ptr("text/plain")},
-		},
-	})
-	if err != nil {
-		r.T.Fatalf("send with attachments: %v", err)
-	}
-	evs := r.turnEnded(mark)
-	if len(ofType(evs, schema.EventError)) > 0 {
-		r.T.Errorf("the turn had an error: %s", r.dumpFrom(mark))
-	}
+	r.sendAttachments()
 	// The model got both images as input_image parts of the newest user
 	// message, and the text naming the file.
 	var images int
@@ -419,46 +392,18 @@ func runCodexMCP(r *Run) {
 	}
 }
 
-// runCodexAPIErrors: the model API's 401, 429 and a model that does not
-// exist each end their turn with an error event whose code is the CLI's
-// error kind; the session goes on.
-func runCodexAPIErrors(r *Run) {
-	r.CreateSession()
-	for _, tc := range []struct{ prompt, code, text string }{
-		{"Fail with 401.", "unauthorized", "e2e: invalid api key"},
-		{"Fail with 429.", "rateLimitExceeded", ""},
-		{"Fail with 404.", "modelNotFound", "e2e: no such model"},
-	} {
-		mark := r.Mark()
-		r.Send(tc.prompt)
-		evs := r.turnEnded(mark)
-		errs := ofType(evs, schema.EventError)
-		if len(errs) == 0 {
-			r.T.Errorf("%s: no error event: %s", tc.prompt, r.dumpFrom(mark))
-			continue
-		}
-		e := errorOf(errs[0])
-		if schema.Deref(e.Code) != tc.code || !strings.Contains(e.Message+string(e.Details), tc.text) {
-			r.T.Errorf("%s: error %q code %q, want code %q: %s", tc.prompt, e.Message, schema.Deref(e.Code), tc.code, brief(errs[0]))
-		}
-	}
-	if got := assistantText(r.turn("Are you fine now?")); !strings.Contains(got, "Fine again.") {
-		r.T.Errorf("the turn after the errors said %q", got)
-	}
+// codexFailures: the model API's 401, 429 and a model that does not exist
+// each end their turn with an error event whose code is the CLI's error
+// kind.
+var codexFailures = []apiFailure{
+	{fakellm.APIError{Status: 401, Message: "e2e: invalid api key", NoRetry: true}, "unauthorized", "e2e: invalid api key"},
+	{fakellm.APIError{Status: 429, Message: "e2e: rate limited", NoRetry: true}, "rateLimitExceeded", ""},
+	{fakellm.APIError{Status: 404, Code: "model_not_found", Message: "e2e: no such model", NoRetry: true}, "modelNotFound", "e2e: no such model"},
 }
 
-var codexAPIErrors = fakellm.Func(func(q *fakellm.Request) fakellm.Step {
-	t := q.LastUserText()
-	switch {
-	case strings.HasSuffix(t, "Fail with 401."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 401, Message: "e2e: invalid api key", NoRetry: true}}
-	case strings.HasSuffix(t, "Fail with 429."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 429, Message: "e2e: rate limited", NoRetry: true}}
-	case strings.HasSuffix(t, "Fail with 404."):
-		return fakellm.Step{Error: &fakellm.APIError{Status: 404, Code: "model_not_found", Message: "e2e: no such model", NoRetry: true}}
-	}
-	return fakellm.Text("Fine again.")
-})
+var codexAPIErrors = apiFailures(codexFailures...)
+
+func runCodexAPIErrors(r *Run) { r.checkAPIFailures(codexFailures...) }
 
 // runCodexInterrupt: an interrupt while a command waits for approval ends
 // the turn and withdraws the request; the command never runs, and the
@@ -468,11 +413,7 @@ func runCodexInterrupt(r *Run) {
 	mark := r.Mark()
 	r.Send("Create interrupted.txt.")
 	p := permissionOf(r.Next("permission.requested", isType(schema.EventPermissionRequested)))
-	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
-	defer cancel()
-	if err := r.C.Interrupt(ctx, r.SessionID); err != nil {
-		r.T.Fatalf("interrupt: %v", err)
-	}
+	r.interrupt()
 	if st := permissionOf(r.Next("permission.resolved", resolvedPermission(p.PermissionID))).Status; st != schema.PermissionReject {
 		r.T.Errorf("the pending permission resolved as %q, want reject (withdrawn)", st)
 	}
