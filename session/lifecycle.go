@@ -329,7 +329,7 @@ func (s *Session) StreamFrom(ctx context.Context, t Turn) uint64 {
 			s.mu.Unlock()
 			return last - 1
 		}
-		ch := s.changed
+		ch := s.changedLocked()
 		ended := s.endedCh
 		s.mu.Unlock()
 		select {

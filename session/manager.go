@@ -193,7 +193,7 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	s := &Session{
 		id: id, info: info, store: m.cfg.Store, dir: dir,
 		log: m.cfg.Logger.With("session", id, "agent", info.ID),
-		rec: rec, pipe: newPipeline(id, m.cfg.Now), changed: make(chan struct{}), gone: make(chan struct{}),
+		rec: rec, pipe: newPipeline(id, m.cfg.Now), gone: make(chan struct{}),
 		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},
 		closedCh: make(chan struct{}), endedCh: make(chan struct{}), deletedCh: make(chan struct{}),
 		readersCh: make(chan struct{}), idleTimeout: m.cfg.TurnIdleTimeout,

@@ -35,7 +35,7 @@ type Session struct {
 	pipe     *pipeline
 	last     uint64 // last stored sequence
 	count    uint64
-	changed  chan struct{} // closed and replaced whenever the log grows
+	changed  chan struct{} // closed when the log grows; nil until a reader waits (changedLocked)
 	perms    map[string]*pendingPerm
 	quests   map[string]*pendingQuestion
 	always   map[string]bool
@@ -307,8 +307,10 @@ func (s *Session) appendLocked(evs []schema.Event) {
 		s.rec.NativeSessionID = schema.Ptr(s.pipe.native)
 		s.recDirty = true
 	}
-	close(s.changed)
-	s.changed = make(chan struct{})
+	if s.changed != nil { // a reader waits
+		close(s.changed)
+		s.changed = nil
+	}
 	if s.recDirty {
 		if err := s.store.PutSession(context.Background(), s.rec); err != nil {
 			s.log.Error("store session update failed", "err", err)
@@ -316,6 +318,16 @@ func (s *Session) appendLocked(evs []schema.Event) {
 			s.recDirty = false
 		}
 	}
+}
+
+// changedLocked is the channel the next append closes. It is made when a
+// reader is about to wait, not at every append: a reader busy reading, or
+// none at all, costs an append nothing.
+func (s *Session) changedLocked() chan struct{} {
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 // daemonLocked records a synthetic event.
@@ -384,7 +396,7 @@ func (s *Session) Wait(ctx context.Context, after uint64) bool {
 			s.mu.Unlock()
 			return true
 		}
-		ch, gone := s.changed, s.gone
+		ch, gone := s.changedLocked(), s.gone
 		s.mu.Unlock()
 		select {
 		case <-ch:

@@ -282,18 +282,23 @@ func (c *conn) read(p *proc) {
 	c.exited(p)
 }
 
-// readLine reads one line; a line longer than maxLine is cut there.
+// readLine reads one line. A line that fits r's buffer is returned in
+// place, valid until the next read: what is kept of it is copied once, by
+// the converter (the drafts' raw line). A longer line is gathered into a
+// slice of its own and cut at maxLine.
 func readLine(r *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := r.ReadSlice('\n')
+	chunk, err := r.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return chunk, err
+	}
+	line := bytes.Clone(chunk)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		chunk, err = r.ReadSlice('\n')
 		if len(line)+len(chunk) <= maxLine {
 			line = append(line, chunk...)
 		}
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return line, err
-		}
 	}
+	return line, err
 }
 
 func (c *conn) line(p *proc, line []byte) {
@@ -310,7 +315,7 @@ func (c *conn) line(p *proc, line []byte) {
 	if ready && isTurnStart(line) {
 		// The CLI starts a turn nobody sent: it tells the model that a
 		// background sub-agent finished.
-		c.ownTurn(json.RawMessage(bytes.TrimSpace(line)))
+		c.ownTurn(json.RawMessage(bytes.Clone(bytes.TrimSpace(line)))) // line is the reader's buffer
 	}
 	for _, d := range c.conv.Line(line) {
 		if !ready && (d.Type == schema.EventTurnEnded || d.Type == schema.EventError) {

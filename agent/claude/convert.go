@@ -136,7 +136,8 @@ func (c *Converter) Flush() []agent.Draft {
 
 // Line converts one stdout line. Blank lines give nothing; a line that is
 // not a JSON object, or not one the CLI is known to print, gives
-// agent.unparsed carrying it.
+// agent.unparsed carrying it. line is not kept (the drafts' raw is a
+// copy): the caller may reuse it.
 func (c *Converter) Line(line []byte) []agent.Draft {
 	c.mu.Lock()
 	defer c.mu.Unlock()
