@@ -10,7 +10,7 @@ DATE    ?= $(shell git log -1 --format=%cI 2>/dev/null || echo unknown)
 CLIPKG  := github.com/sandbox-agent/sandbox-agent/internal/cli
 LDFLAGS := -s -w -X $(CLIPKG).Version=$(VERSION) -X $(CLIPKG).Commit=$(COMMIT) -X $(CLIPKG).Date=$(DATE)
 
-.PHONY: build release run test unit e2e e2e-docs lint openapi cli-docs bench clean
+.PHONY: build release run test unit e2e e2e-docs lint openapi cli-docs bench clean inspector
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sandbox-agent
@@ -56,6 +56,11 @@ bench-report:
 
 clean:
 	rm -rf bin dist
+
+# inspector: rebuild the web UI the binary embeds (inspector/dist, committed;
+# scripts/test-inspector.sh fails when it is stale). Needs Node 20.19+.
+inspector:
+	cd inspector && npm ci --prefer-offline --no-audit --no-fund --loglevel=error && npm run --silent build
 
 # docs/cli.md is generated from the command tree; a test fails when stale.
 cli-docs:

@@ -63,6 +63,8 @@ go test -count=1 -run '^TestLinearWork$' ./bench/
 echo "== typescript sdk"
 scripts/test-sdk-ts.sh
 
+scripts/test-inspector.sh # the inspector web UI: fresh build, components, real browser
+
 # The deploy guides' TypeScript examples: all type-checked against our SDK
 # and the providers' real type packages; the local ones also run against
 # the binary (the providers' clouds cannot be reached from here).

@@ -176,6 +176,11 @@ func wrap[I, O any](s *Server, fn func(context.Context, *I) (*O, error)) func(co
 // method, and 404 for everything else.
 func (s *Server) fallback(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		// A browser is sent to the inspector; curl and scripts get the banner.
+		if s.cfg.UI != nil && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, "/ui/", http.StatusFound)
+			return
+		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte(s.banner()))
 		return

@@ -98,6 +98,10 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	return cmd
 }
 
+// UI serves the inspector under /ui/. The command (cmd/sandbox-agent) sets
+// it to the embedded build; left nil, /ui/ says the binary has none.
+var UI http.Handler
+
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // buildServer assembles the registry, session manager and HTTP server.
@@ -111,7 +115,7 @@ func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
 	srv := server.New(server.Config{
 		Manager: mgr, Token: o.token, CORS: o.cors, Logger: log, Version: Version,
 		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newInstaller(),
-		FSRoot: o.root,
+		FSRoot: o.root, UI: UI,
 	})
 	return srv, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -164,7 +168,11 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		shown = "localhost"
 	}
 	base := "http://" + net.JoinHostPort(shown, strconv.Itoa(addr.Port))
-	log.Info("server listening", "addr", ln.Addr().String(), "url", base, "auth", o.token != "")
+	attrs := []any{"addr", ln.Addr().String(), "url", base, "auth", o.token != ""}
+	if UI != nil {
+		attrs = append(attrs, "inspector", base+"/ui/")
+	}
+	log.Info("server listening", attrs...)
 	select {
 	case err := <-errc:
 		return err

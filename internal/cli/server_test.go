@@ -109,8 +109,8 @@ func TestServerBinary(t *testing.T) {
 			all = append(all, l)
 		}
 		joined := strings.Join(all, "\n")
-		// The inspector is not built into this binary: nothing may send users to /ui/.
-		if !strings.Contains(joined, "server listening") || !strings.Contains(joined, "url=http://127.0.0.1:"+port) || strings.Contains(joined, "/ui/") || !strings.Contains(joined, "shutting down") {
+		// The command embeds the inspector: the log says where it is.
+		if !strings.Contains(joined, "server listening") || !strings.Contains(joined, "url=http://127.0.0.1:"+port) || !strings.Contains(joined, "inspector=http://127.0.0.1:"+port+"/ui/") || !strings.Contains(joined, "shutting down") {
 			t.Fatalf("logs:\n%s", joined)
 		}
 	})
