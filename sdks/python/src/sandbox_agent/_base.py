@@ -1,0 +1,50 @@
+"""What both clients share: configuration and turning a Call into a request."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ._calls import Call
+
+#: The default timeout of a request, in seconds (an event stream's silence has its own, ``idle_timeout``).
+DEFAULT_TIMEOUT = 30.0
+#: The default longest silence of an event stream before it reconnects, in seconds.
+DEFAULT_IDLE_TIMEOUT = 60.0
+
+
+class ClientConfig:
+    """How to reach a server."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None,
+        headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> None:
+        if not base_url:
+            raise ValueError("base_url is required")
+        #: The server's address, without a trailing slash.
+        self.base_url = base_url.rstrip("/")
+        #: The bearer token sent with every request.
+        self.token = token
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.headers = dict(headers or {})
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+
+
+def build_request(client: httpx.Client | httpx.AsyncClient, call: Call[Any], timeout: httpx.Timeout | None = None) -> httpx.Request:
+    """The httpx request of a call."""
+    return client.build_request(
+        call.method,
+        call.url(),
+        params=call.query(),
+        headers=call.headers(),
+        json=call.json,
+        content=call.content,
+        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+    )

@@ -1,0 +1,102 @@
+"""Helpers of the integration tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import threading
+from collections.abc import Iterable
+
+from sandbox_agent import models as m
+
+_ids = itertools.count(1)
+
+
+def session_id(prefix: str = "s") -> str:
+    """A session id unique within the test run."""
+    return f"{prefix}-{os.getpid()}-{next(_ids)}"
+
+
+def until(events: Iterable[m.UniversalEvent], type_: str | None = None) -> list[m.UniversalEvent]:
+    """Collects events until one of the given type (included) or the end."""
+    out = []
+    for ev in events:
+        out.append(ev)
+        if ev.type == type_:
+            break
+    return out
+
+
+def text_of(ev: m.UniversalEvent) -> str:
+    """The text of an item event's content."""
+    assert isinstance(ev, (m.ItemCompletedEvent, m.ItemStartedEvent))
+    return "".join(p.text for p in ev.data.item.content or [] if isinstance(p, m.TextPart))
+
+
+class CuttingProxy:
+    """A TCP proxy in front of the server that can cut every open
+    connection, as a network failure would: the client sees its stream
+    break mid-way."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        self.closed = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                inbound, _ = self.listener.accept()
+            except OSError:
+                return
+            outbound = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets |= {inbound, outbound}
+            for a, b in ((inbound, outbound), (outbound, inbound)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            self._drop(src, dst)
+
+    def _drop(self, *socks: socket.socket) -> None:
+        for s in socks:
+            with self.lock:
+                self.sockets.discard(s)
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut(self) -> int:
+        """Breaks every open connection (both sides), dropping data in flight; returns how many."""
+        with self.lock:
+            socks = list(self.sockets)
+        # SO_LINGER 0: a reset, not an orderly close, like a failed network
+        for s in socks:
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            except OSError:
+                pass
+        self._drop(*socks)
+        return len(socks)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
