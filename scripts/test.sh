@@ -64,6 +64,7 @@ echo "== typescript sdk"
 scripts/test-sdk-ts.sh
 
 scripts/test-inspector.sh # the inspector web UI: fresh build, components, real browser
+scripts/test-sdk-py.sh # the Python SDK: models vs the spec, mypy --strict, pytest against the binary, wheel smoke
 
 # The deploy guides' TypeScript examples: all type-checked against our SDK
 # and the providers' real type packages; the local ones also run against
