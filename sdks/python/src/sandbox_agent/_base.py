@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from ._calls import Call
+from ._embedded import EmbeddedServer
 
 #: The default timeout of a request, in seconds (an event stream's silence has its own, ``idle_timeout``).
 DEFAULT_TIMEOUT = 30.0
@@ -35,6 +36,29 @@ class ClientConfig:
         self.headers = dict(headers or {})
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
+
+
+class ClientBase:
+    """The state both clients keep."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._config = config
+        self._server: EmbeddedServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The server's address, without a trailing slash."""
+        return self._config.base_url
+
+    @property
+    def token(self) -> str | None:
+        """The bearer token this client sends (for an embedded server: the one it generated)."""
+        return self._config.token
+
+    @property
+    def server(self) -> EmbeddedServer | None:
+        """The embedded server, when this client started one."""
+        return self._server
 
 
 def build_request(client: httpx.Client | httpx.AsyncClient, call: Call[Any], timeout: httpx.Timeout | None = None) -> httpx.Request:

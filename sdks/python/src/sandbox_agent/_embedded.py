@@ -16,6 +16,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import IO, Literal
 
+import httpx
+
 #: Where the server's own log goes: copied to this process's stderr, or dropped
 #: (in both cases its last lines are kept for the error of a failed start).
 LogMode = Literal["inherit", "silent"]
@@ -112,12 +114,26 @@ class EmbeddedServer:
         """The last lines the server logged."""
         return "".join(self._tail)
 
-    def wait_port(self, deadline: float) -> None:
-        """Waits until the server logged its port; raises when it exited or the deadline passed."""
+    def wait_ready(self, timeout: float) -> None:
+        """Waits until the server answers ``/v1/health``; stops it and raises
+        when it exited or did not get there within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
         while not self._port_seen.wait(0.05):
             self.check_alive()
             if time.monotonic() > deadline:
                 self.fail('logged no "server listening" line with its port in time')
+        last = "no answer yet"
+        with httpx.Client(headers={"Authorization": f"Bearer {self.token}"}, timeout=1.0) as http:
+            while True:
+                self.check_alive()
+                try:
+                    http.get(f"{self.base_url}/v1/health").raise_for_status()
+                    return
+                except httpx.HTTPError as err:
+                    last = str(err) or type(err).__name__
+                if time.monotonic() > deadline:
+                    self.fail(f"did not answer /v1/health within {timeout} s ({last})")
+                time.sleep(0.05)
 
     def check_alive(self) -> None:
         """Raises when the server exited."""

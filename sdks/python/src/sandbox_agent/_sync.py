@@ -14,7 +14,7 @@ from httpx_sse import EventSource, SSEError
 
 from . import _calls as ops
 from . import models as m
-from ._base import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ClientConfig, build_request
+from ._base import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ClientBase, ClientConfig, build_request
 from ._calls import Body, Call, QueryValue
 from ._embedded import EmbeddedServer, LogMode
 from ._stream import TURN_STOP_TYPES, Cursor, Reconnect, parse_event, stream_timeout
@@ -23,7 +23,7 @@ from .errors import SandboxAgentError, StreamProtocolError
 T = TypeVar("T")
 
 
-class SandboxAgent:
+class SandboxAgent(ClientBase):
     """A client of one sandbox-agent server.
 
     ``SandboxAgent(base_url, token=…)`` talks to a server that is already
@@ -41,14 +41,13 @@ class SandboxAgent:
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self._config = ClientConfig(base_url, token, headers, timeout)
+        super().__init__(ClientConfig(base_url, token, headers, timeout))
         self._http = httpx.Client(
             base_url=self._config.base_url,
             headers=self._config.headers,
             timeout=self._config.timeout,
             transport=transport,
         )
-        self._server: EmbeddedServer | None = None
 
     @classmethod
     def connect(cls, base_url: str, token: str | None = None, **options: Any) -> SandboxAgent:
@@ -77,40 +76,13 @@ class SandboxAgent:
         """
         server = EmbeddedServer(binary=binary, host=host, port=port, token=token, log=log, env=env, args=args)
         try:
-            deadline = time.monotonic() + start_timeout
-            server.wait_port(deadline)
-            client = cls(server.base_url, server.token, timeout=timeout)
-            client._server = server
-            last = "no answer yet"
-            while True:
-                server.check_alive()
-                try:
-                    client._http.get("/v1/health", timeout=1.0).raise_for_status()
-                    return client
-                except httpx.HTTPError as err:
-                    last = str(err)
-                if time.monotonic() > deadline:
-                    client._http.close()
-                    server.fail(f"did not answer /v1/health within {start_timeout} s ({last})")
-                time.sleep(0.05)
+            server.wait_ready(start_timeout)
         except BaseException:
             server.stop()
             raise
-
-    @property
-    def base_url(self) -> str:
-        """The server's address, without a trailing slash."""
-        return self._config.base_url
-
-    @property
-    def token(self) -> str | None:
-        """The bearer token this client sends (for an embedded server: the one it generated)."""
-        return self._config.token
-
-    @property
-    def server(self) -> EmbeddedServer | None:
-        """The embedded server, when this client started one."""
-        return self._server
+        client = cls(server.base_url, server.token, timeout=timeout)
+        client._server = server
+        return client
 
     def close(self) -> None:
         """Closes the connections and stops the embedded server, if any. Safe to call twice."""
