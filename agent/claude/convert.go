@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -155,7 +156,7 @@ func (c *Converter) Line(line []byte) []agent.Draft {
 	var head lineHead
 	err := json.Unmarshal(trimmed, &head)
 	if _, syntax := err.(*json.SyntaxError); syntax || trimmed[0] != '{' {
-		return c.stamp([]agent.Draft{unparsed("not a JSON object", jsonString(trimmed))})
+		return c.stamp([]agent.Draft{unparsed("not a JSON object", streamjson.JSONString(trimmed))})
 	}
 	raw := json.RawMessage(bytes.Clone(trimmed))
 	env := envelope{Type: head.Type, SessionID: head.SessionID, ParentToolUseID: head.ParentToolUseID}
@@ -349,19 +350,19 @@ func (c *Converter) system(env envelope, raw json.RawMessage) ([]agent.Draft, er
 		meta := map[string]any{
 			"nativeSessionId": l.SessionID,
 			"model":           l.Model,
-			"tools":           orEmpty(l.Tools),
+			"tools":           streamjson.OrEmpty(l.Tools),
 			"permissionMode":  l.PermissionMode,
 			"cwd":             l.Cwd,
 			"version":         l.ClaudeCodeVersion,
 			"apiKeySource":    l.APIKeySource,
 			"outputStyle":     l.OutputStyle,
-			"mcpServers":      rawOr(l.MCPServers, "[]"),
-			"agents":          rawOr(l.Agents, "[]"),
-			"skills":          rawOr(l.Skills, "[]"),
+			"mcpServers":      streamjson.RawOr(l.MCPServers, "[]"),
+			"agents":          streamjson.RawOr(l.Agents, "[]"),
+			"skills":          streamjson.RawOr(l.Skills, "[]"),
 		}
 		out = append(out, agent.Draft{
 			Type:            schema.EventSessionStarted,
-			Data:            &schema.SessionStartedData{Metadata: mustJSON(meta)},
+			Data:            &schema.SessionStartedData{Metadata: streamjson.MustJSON(meta)},
 			Raw:             raw,
 			NativeSessionID: l.SessionID,
 		})
@@ -530,19 +531,19 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 		if len(l.Errors) > 0 {
 			details["errors"] = l.Errors
 		}
-		*out = append(*out, agent.ErrorEvent(msg, code, mustJSON(details), raw))
+		*out = append(*out, agent.ErrorEvent(msg, code, streamjson.MustJSON(details), raw))
 	}
 	meta := map[string]any{
 		"subtype":           l.Subtype,
 		"isError":           l.IsError,
-		"durationMs":        rawOr(l.DurationMs, "null"),
-		"durationApiMs":     rawOr(l.DurationAPIMs, "null"),
-		"numTurns":          rawOr(l.NumTurns, "null"),
-		"totalCostUsd":      rawOr(l.TotalCostUSD, "null"),
-		"usage":             rawOr(l.Usage, "null"),
-		"modelUsage":        rawOr(l.ModelUsage, "null"),
-		"stopReason":        rawOr(l.StopReason, "null"),
-		"permissionDenials": rawOr(l.PermissionDenials, "[]"),
+		"durationMs":        streamjson.RawOr(l.DurationMs, "null"),
+		"durationApiMs":     streamjson.RawOr(l.DurationAPIMs, "null"),
+		"numTurns":          streamjson.RawOr(l.NumTurns, "null"),
+		"totalCostUsd":      streamjson.RawOr(l.TotalCostUSD, "null"),
+		"usage":             streamjson.RawOr(l.Usage, "null"),
+		"modelUsage":        streamjson.RawOr(l.ModelUsage, "null"),
+		"stopReason":        streamjson.RawOr(l.StopReason, "null"),
+		"permissionDenials": streamjson.RawOr(l.PermissionDenials, "[]"),
 	}
 	if l.TerminalReason != "" {
 		meta["terminalReason"] = l.TerminalReason
@@ -550,7 +551,7 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 	if interrupted {
 		meta["interrupted"] = true
 	}
-	*out = append(*out, agent.TurnEnded(mustJSON(meta), raw))
+	*out = append(*out, agent.TurnEnded(streamjson.MustJSON(meta), raw))
 	c.turnFailed = false
 	c.interrupted = false
 	// The main agent's calls without a result never get one. A background
@@ -567,7 +568,7 @@ func (c *Converter) result(l resultLine, raw json.RawMessage, out *[]agent.Draft
 func (c *Converter) controlResponse(l controlResponseLine, raw json.RawMessage) []agent.Draft {
 	r := l.Response
 	if r.Subtype == "error" {
-		details := mustJSON(map[string]any{"requestId": r.RequestID})
+		details := streamjson.MustJSON(map[string]any{"requestId": r.RequestID})
 		msg := r.Error
 		if msg == "" {
 			msg = "control request failed"
@@ -586,34 +587,6 @@ func lineKind(env envelope) string {
 		return env.Type + "/" + env.Subtype
 	}
 	return env.Type
-}
-
-func jsonString(b []byte) json.RawMessage {
-	s, _ := json.Marshal(string(b))
-	return s
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return json.RawMessage("null")
-	}
-	return b
-}
-
-// rawOr returns raw, or def when raw is absent.
-func rawOr(raw json.RawMessage, def string) json.RawMessage {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return json.RawMessage(def)
-	}
-	return raw
-}
-
-func orEmpty(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 // scopePtr is the parent id of an item in scope: the Task call's id for a

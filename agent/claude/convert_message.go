@@ -1,13 +1,13 @@
 package claude
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -60,44 +60,6 @@ type openToolRef struct {
 	name   string
 	parent string
 	json   strings.Builder
-}
-
-// rawBlock is a content block with its source.
-type rawBlock struct {
-	contentBlock
-	raw json.RawMessage
-}
-
-// blocksOf decodes message content: a string is one text block.
-func blocksOf(content json.RawMessage) ([]rawBlock, error) {
-	if isNull(content) {
-		return nil, nil
-	}
-	var s string
-	if json.Unmarshal(content, &s) == nil {
-		return []rawBlock{{contentBlock: contentBlock{Type: "text", Text: s}, raw: mustJSON(map[string]string{"type": "text", "text": s})}}, nil
-	}
-	var raws []json.RawMessage
-	if err := json.Unmarshal(content, &raws); err != nil {
-		return nil, fmt.Errorf("content: %w", err)
-	}
-	out := make([]rawBlock, 0, len(raws))
-	for _, r := range raws {
-		var b contentBlock
-		if err := json.Unmarshal(r, &b); err != nil {
-			return nil, fmt.Errorf("content block: %w", err)
-		}
-		out = append(out, rawBlock{b, r})
-	}
-	return out, nil
-}
-
-func isToolUse(t string) bool {
-	return t == "tool_use" || t == "server_tool_use" || t == "mcp_tool_use"
-}
-
-func isToolResult(t string) bool {
-	return t == "tool_result" || strings.HasSuffix(t, "_tool_result")
 }
 
 // message returns the open message with the given id, opening it when
@@ -211,12 +173,12 @@ func (c *Converter) closeAll(out *[]agent.Draft, raw json.RawMessage) {
 
 func (c *Converter) assistant(l assistantLine, raw json.RawMessage, out *[]agent.Draft) error {
 	scope := schema.Deref(l.ParentToolUseID)
-	blocks, err := blocksOf(l.Message.Content)
+	blocks, err := streamjson.Blocks(l.Message.Content)
 	if err != nil {
 		return err
 	}
-	if !isNull(l.Error) || l.IsAPIErrorMessage {
-		*out = append(*out, c.apiError(l, blocksText(blocks), raw))
+	if !streamjson.IsNull(l.Error) || l.IsAPIErrorMessage {
+		*out = append(*out, c.apiError(l, streamjson.BlocksText(blocks), raw))
 		if l.IsAPIErrorMessage || l.Message.Model == "<synthetic>" {
 			return nil // the CLI's error notice, not the model's words
 		}
@@ -233,12 +195,12 @@ func (c *Converter) assistant(l assistantLine, raw json.RawMessage, out *[]agent
 			c.thinkingBlock(m, b.Thinking, raw, out)
 		case b.Type == "redacted_thinking":
 			// Encrypted; nothing to show.
-		case isToolUse(b.Type):
-			c.toolUseBlock(m, b.contentBlock, raw, out)
-		case isToolResult(b.Type): // server tool results (web search)
-			c.toolResult(scope, b.contentBlock, nil, raw, out)
+		case streamjson.IsToolUse(b.Type):
+			c.toolUseBlock(m, b.ContentBlock, raw, out)
+		case streamjson.IsToolResult(b.Type): // server tool results (web search)
+			c.toolResult(scope, b.ContentBlock, nil, raw, out)
 		default:
-			m.extra = append(m.extra, schema.JSONPart(b.raw))
+			m.extra = append(m.extra, schema.JSONPart(b.Raw))
 		}
 	}
 	return nil
@@ -288,7 +250,7 @@ func (c *Converter) toolUseBlock(m *openMessage, b contentBlock, raw json.RawMes
 		c.anon++
 		id = fmt.Sprintf("tool_use_%d", c.anon)
 	}
-	input := compactJSON(b.Input)
+	input := streamjson.CompactJSON(b.Input)
 	c.tools[id] = toolUse{name: b.Name, input: input, scope: m.scope}
 	it := toolCallItem(id, b.Name, input, m.item)
 	if ref := c.calls[id]; ref != nil {
@@ -311,14 +273,14 @@ func toolCallItem(id, name string, input json.RawMessage, parent string) schema.
 
 func (c *Converter) user(l userLine, raw json.RawMessage, out *[]agent.Draft) error {
 	scope := schema.Deref(l.ParentToolUseID)
-	blocks, err := blocksOf(l.Message.Content)
+	blocks, err := streamjson.Blocks(l.Message.Content)
 	if err != nil {
 		return err
 	}
 	var results []contentBlock
 	for _, b := range blocks {
 		if b.Type == "tool_result" {
-			results = append(results, b.contentBlock)
+			results = append(results, b.ContentBlock)
 		}
 	}
 	// Text, images, replays, interruption notes and sub-agent prompts make
@@ -359,7 +321,7 @@ func (c *Converter) toolResult(scope string, b contentBlock, side, raw json.RawM
 		c.anon++
 		id = fmt.Sprintf("tool_result_%d", c.anon)
 	}
-	output := resultText(b.Content)
+	output := streamjson.ResultText(b.Content)
 	parts := []schema.ContentPart{schema.ToolResult(b.ToolUseID, output)}
 	parts = append(parts, resultExtras(call, output, b.IsError, side)...)
 	it := schema.Item{
@@ -408,7 +370,7 @@ func (c *Converter) streamEvent(l streamEventLine, raw json.RawMessage, out *[]a
 			// 2.1.332 closes a stream it cut (interrupt) with a message_stop
 			// of its own that names the abandoned blocks: the message was
 			// not finished.
-			m.stopped = isNull(l.AbandonedBlocks)
+			m.stopped = streamjson.IsNull(l.AbandonedBlocks)
 			c.complete(m, raw, out)
 		}
 	case "content_block_stop", "message_delta", "ping", "error":
@@ -448,14 +410,14 @@ func (c *Converter) blockStart(m *openMessage, index int, cb contentBlock, raw j
 	case cb.Type == "thinking":
 		m.thinkBlocks = append(m.thinkBlocks, b)
 		c.thinkingDelta(m, b, cb.Thinking, raw, out)
-	case isToolUse(cb.Type):
+	case streamjson.IsToolUse(cb.Type):
 		id := cb.ID
 		if id == "" || c.calls[id] != nil {
 			return
 		}
 		b.toolID = id
 		c.calls[id] = &openToolRef{name: cb.Name, parent: m.item}
-		*out = append(*out, agent.ItemStarted(toolCallItem(id, cb.Name, compactJSON(cb.Input), m.item), raw))
+		*out = append(*out, agent.ItemStarted(toolCallItem(id, cb.Name, streamjson.CompactJSON(cb.Input), m.item), raw))
 	}
 }
 
@@ -512,21 +474,4 @@ func (c *Converter) thinkingDelta(m *openMessage, b *streamBlock, text string, r
 	}
 	b.thinking.WriteString(text)
 	*out = append(*out, agent.Delta(b.reasoning, text, raw))
-}
-
-// isNull reports whether a JSON value is absent or null.
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || string(t) == "null"
-}
-
-// blocksText joins the text blocks.
-func blocksText(blocks []rawBlock) string {
-	var parts []string
-	for _, b := range blocks {
-		if b.Type == "text" && b.Text != "" {
-			parts = append(parts, b.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
 }

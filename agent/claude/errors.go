@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
 )
 
 // Error codes of the error events the converter emits for failed API calls.
@@ -85,7 +86,7 @@ func apiErrorCode(kind string, status int, text string) string {
 // ("authentication_failed") or, in some transcripts, an object with a type,
 // status or message.
 func errorKindOf(raw json.RawMessage) string {
-	if isNull(raw) {
+	if streamjson.IsNull(raw) {
 		return ""
 	}
 	var s string
@@ -151,5 +152,5 @@ func (c *Converter) apiError(l assistantLine, text string, raw json.RawMessage) 
 		details["model"] = l.Message.Model
 	}
 	c.turnFailed = true
-	return agent.ErrorEvent(text, apiErrorCode(kind, status, text), mustJSON(details), raw)
+	return agent.ErrorEvent(text, apiErrorCode(kind, status, text), streamjson.MustJSON(details), raw)
 }

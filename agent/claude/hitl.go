@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -102,7 +103,7 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 		ID:          l.RequestID,
 		ToolName:    req.ToolName,
 		ToolUseID:   req.ToolUseID,
-		Input:       compactJSON(req.Input),
+		Input:       streamjson.CompactJSON(req.Input),
 		Suggestions: req.PermissionSuggestions,
 	}
 	c.reqs[r.ID] = r
@@ -127,7 +128,7 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 		meta := map[string]any{
 			"toolName":              req.ToolName,
 			"input":                 r.Input,
-			"permissionSuggestions": rawOr(req.PermissionSuggestions, "[]"),
+			"permissionSuggestions": streamjson.RawOr(req.PermissionSuggestions, "[]"),
 			"blockedPath":           req.BlockedPath,
 			"toolUseId":             req.ToolUseID,
 			"description":           req.Description,
@@ -138,7 +139,7 @@ func (c *Converter) controlRequest(l controlRequestLine, raw json.RawMessage) ([
 		if len(req.DecisionReason) > 0 {
 			meta["decisionReason"] = req.DecisionReason
 		}
-		r.meta = mustJSON(meta)
+		r.meta = streamjson.MustJSON(meta)
 		return []agent.Draft{{
 			Type: schema.EventPermissionRequested,
 			Data: &schema.PermissionEventData{
@@ -195,7 +196,7 @@ func questionMeta(r *Request, i int) json.RawMessage {
 			meta["optionDescriptions"] = q.Descriptions
 		}
 	}
-	return mustJSON(meta)
+	return streamjson.MustJSON(meta)
 }
 
 // askQuestions reads AskUserQuestion's input; a malformed input still
@@ -328,11 +329,11 @@ func sessionRules(tool string, suggestions json.RawMessage) []json.RawMessage {
 		switch t {
 		case "addRules", "replaceRules", "addDirectories":
 			s["destination"] = json.RawMessage(`"session"`)
-			out = append(out, mustJSON(s))
+			out = append(out, streamjson.MustJSON(s))
 		}
 	}
 	if len(out) == 0 {
-		out = append(out, mustJSON(map[string]any{
+		out = append(out, streamjson.MustJSON(map[string]any{
 			"type":        "addRules",
 			"rules":       []map[string]string{{"toolName": tool}},
 			"behavior":    "allow",
@@ -392,7 +393,7 @@ func (c *Converter) planLine(r *Request, answer []string, reject bool) []byte {
 			if mode == "" {
 				mode = "default"
 			}
-			update := mustJSON(map[string]string{"type": "setMode", "mode": mode, "destination": "session"})
+			update := streamjson.MustJSON(map[string]string{"type": "setMode", "mode": mode, "destination": "session"})
 			return allowLine(r.ID, r.Input, []json.RawMessage{update})
 		}
 	case "", "reject", "rejected", "no", "deny":
@@ -411,6 +412,6 @@ func withField(obj json.RawMessage, key string, v any) json.RawMessage {
 	if m == nil {
 		m = map[string]json.RawMessage{}
 	}
-	m[key] = mustJSON(v)
-	return mustJSON(m)
+	m[key] = streamjson.MustJSON(v)
+	return streamjson.MustJSON(m)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -94,12 +95,12 @@ func TestSessionStartedMetadataHasSkills(t *testing.T) {
 // ToolSearch's result is a list of tool_reference blocks (how 2.1.332
 // loads deferred MCP tools); its output text is the tools' names.
 func TestResultTextToolReferences(t *testing.T) {
-	got := resultText(json.RawMessage(`[{"type":"tool_reference","tool_name":"mcp__stub__echo"},{"type":"tool_reference","tool_name":"mcp__stub__fail"}]`))
+	got := streamjson.ResultText(json.RawMessage(`[{"type":"tool_reference","tool_name":"mcp__stub__echo"},{"type":"tool_reference","tool_name":"mcp__stub__fail"}]`))
 	if got != "mcp__stub__echo\nmcp__stub__fail" {
 		t.Errorf("resultText = %q", got)
 	}
 	// A reference without a name stays visible as JSON.
-	if got := resultText(json.RawMessage(`[{"type":"tool_reference"}]`)); got != `{"type":"tool_reference"}` {
+	if got := streamjson.ResultText(json.RawMessage(`[{"type":"tool_reference"}]`)); got != `{"type":"tool_reference"}` {
 		t.Errorf("nameless reference = %q", got)
 	}
 }

@@ -1,6 +1,10 @@
 package claude
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
+)
 
 // Native wire types of the Claude Code CLI (2.1.x) in bidirectional
 // stream-json mode:
@@ -14,22 +18,21 @@ import "encoding/json"
 // Fields whose JSON type varies between releases (or that we only pass
 // through) are json.RawMessage.
 
-// envelope is what every stdout line has in common.
-type envelope struct {
-	Type            string  `json:"type"`
-	Subtype         string  `json:"subtype"`
-	SessionID       string  `json:"session_id"`
-	UUID            string  `json:"uuid"`
-	ParentToolUseID *string `json:"parent_tool_use_id"`
-}
+// The records Claude Code shares with Amp's stream JSON are decoded by
+// agent/streamjson; these names keep the converter's code in its own terms.
+type (
+	envelope      = streamjson.Envelope
+	apiMessage    = streamjson.Message
+	contentBlock  = streamjson.ContentBlock
+	assistantLine = streamjson.AssistantRecord
+	userLine      = streamjson.UserRecord
+	resultLine    = streamjson.ResultRecord
+)
 
 // systemInit is {"type":"system","subtype":"init"}: the session metadata the
 // CLI prints at the start of every turn.
 type systemInit struct {
-	Cwd               string          `json:"cwd"`
-	SessionID         string          `json:"session_id"`
-	Tools             []string        `json:"tools"`
-	MCPServers        json.RawMessage `json:"mcp_servers"`
+	streamjson.Init
 	Model             string          `json:"model"`
 	PermissionMode    string          `json:"permissionMode"`
 	APIKeySource      string          `json:"apiKeySource"`
@@ -64,49 +67,6 @@ type systemInformational struct {
 	Level   string `json:"level"`
 }
 
-// apiMessage is an Anthropic Messages API message as the CLI wraps it.
-type apiMessage struct {
-	ID      string          `json:"id"`
-	Model   string          `json:"model"`
-	Content json.RawMessage `json:"content"`
-}
-
-// contentBlock is one block of a message's content (any block type).
-type contentBlock struct {
-	Type      string          `json:"type"`
-	Text      string          `json:"text"`
-	Thinking  string          `json:"thinking"`
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Input     json.RawMessage `json:"input"`
-	ToolUseID string          `json:"tool_use_id"`
-	Content   json.RawMessage `json:"content"`
-	IsError   bool            `json:"is_error"`
-}
-
-// assistantLine is {"type":"assistant"}. The CLI prints one such line per
-// completed content block, all carrying the same message.id. An API failure
-// is reported as a synthetic assistant line (model "<synthetic>") with error
-// set; transcripts also mark it isApiErrorMessage.
-type assistantLine struct {
-	Message           apiMessage      `json:"message"`
-	ParentToolUseID   *string         `json:"parent_tool_use_id"`
-	Error             json.RawMessage `json:"error"`
-	IsAPIErrorMessage bool            `json:"isApiErrorMessage"`
-	APIErrorStatus    *int            `json:"apiErrorStatus"`
-}
-
-// userLine is {"type":"user"}: tool results (with the structured
-// tool_use_result side field), replays, synthetic notes and sub-agent
-// prompts.
-type userLine struct {
-	Message struct {
-		Content json.RawMessage `json:"content"`
-	} `json:"message"`
-	ParentToolUseID *string         `json:"parent_tool_use_id"`
-	ToolUseResult   json.RawMessage `json:"tool_use_result"`
-}
-
 // streamEventLine is {"type":"stream_event"}: one raw Messages API SSE
 // event, printed with --include-partial-messages.
 type streamEventLine struct {
@@ -137,25 +97,6 @@ type streamDelta struct {
 	Text        string `json:"text"`
 	Thinking    string `json:"thinking"`
 	PartialJSON string `json:"partial_json"`
-}
-
-// resultLine is {"type":"result"}: the end of a turn. subtype is success or
-// error_*; is_error may be true with subtype success (API errors).
-type resultLine struct {
-	Subtype           string          `json:"subtype"`
-	IsError           bool            `json:"is_error"`
-	Result            string          `json:"result"`
-	Errors            []string        `json:"errors"`
-	APIErrorStatus    *int            `json:"api_error_status"`
-	TerminalReason    string          `json:"terminal_reason"`
-	DurationMs        json.RawMessage `json:"duration_ms"`
-	DurationAPIMs     json.RawMessage `json:"duration_api_ms"`
-	NumTurns          json.RawMessage `json:"num_turns"`
-	TotalCostUSD      json.RawMessage `json:"total_cost_usd"`
-	Usage             json.RawMessage `json:"usage"`
-	ModelUsage        json.RawMessage `json:"modelUsage"`
-	StopReason        json.RawMessage `json:"stop_reason"`
-	PermissionDenials json.RawMessage `json:"permission_denials"`
 }
 
 // controlRequestLine is {"type":"control_request"} in either direction.

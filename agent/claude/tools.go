@@ -1,11 +1,9 @@
 package claude
 
 import (
-	"bytes"
 	"encoding/json"
 	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
@@ -123,56 +121,4 @@ func resultExtras(call toolUse, output string, isError bool, side json.RawMessag
 		res["exitCode"] = 0
 	}
 	return []schema.ContentPart{schema.JSONPart(res)}
-}
-
-// resultText is the text of a tool result's content: a string as is, the
-// text blocks of a block list joined by newlines (images as "[image]",
-// ToolSearch's tool_reference blocks as the tool's name, other blocks as
-// JSON).
-func resultText(content json.RawMessage) string {
-	if isNull(content) {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(content, &s) == nil {
-		return s
-	}
-	var blocks []json.RawMessage
-	if json.Unmarshal(content, &blocks) != nil {
-		return string(compactJSON(content))
-	}
-	parts := make([]string, 0, len(blocks))
-	for _, raw := range blocks {
-		var b struct {
-			Type     string  `json:"type"`
-			Text     *string `json:"text"`
-			ToolName string  `json:"tool_name"`
-		}
-		switch {
-		case json.Unmarshal(raw, &b) != nil:
-			parts = append(parts, string(compactJSON(raw)))
-		case b.Text != nil && (b.Type == "text" || b.Type == ""):
-			parts = append(parts, *b.Text)
-		case b.Type == "image":
-			parts = append(parts, "[image]")
-		case b.Type == "tool_reference" && b.ToolName != "":
-			parts = append(parts, b.ToolName)
-		default:
-			parts = append(parts, string(compactJSON(raw)))
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
-// compactJSON returns raw without insignificant spaces; "{}" when absent or
-// invalid.
-func compactJSON(raw json.RawMessage) json.RawMessage {
-	if isNull(raw) {
-		return json.RawMessage("{}")
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return json.RawMessage("{}")
-	}
-	return b.Bytes()
 }
