@@ -6,11 +6,11 @@ import (
 	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/amp"
 	"github.com/sandbox-agent/sandbox-agent/agent/claude"
 	"github.com/sandbox-agent/sandbox-agent/agent/codex"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/agent/opencode"
-	"github.com/sandbox-agent/sandbox-agent/agent/pending"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
 	"github.com/sandbox-agent/sandbox-agent/install"
 	"github.com/sandbox-agent/sandbox-agent/problem"
@@ -29,7 +29,7 @@ func newRegistry(o serverOptions) *agent.Registry {
 		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
 		codex.New(codex.Options{Version: Version}),
 		opencode.New(opencode.Options{Resolve: resolve, StartTimeout: o.agentStartTimeout}),
-		pending.New("amp").WithResolver(resolve),
+		amp.New(amp.Options{Resolve: resolve}),
 		mock.New(mock.Options{}),
 	)
 }
