@@ -1,22 +1,15 @@
 package amp
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/sandbox-agent/sandbox-agent/agent/streamjson"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/golden"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the converter's output")
 
 // The fixtures are streams built from Amp's documentation of its stream
 // JSON (ampcode.com/news/streaming-json, `amp --help`) and the record
@@ -24,41 +17,9 @@ var update = flag.Bool("update", false, "rewrite testdata/*.events.json from the
 // there are no captures. amp-unparsed.jsonl holds what Amp does not
 // document.
 
-// goldenEvent is one draft as the golden files show it.
-type goldenEvent struct {
-	Line            int              `json:"line"`
-	Native          string           `json:"native"`
-	Type            schema.EventType `json:"type"`
-	NativeSessionID string           `json:"native_session_id,omitempty"`
-	Data            schema.EventData `json:"data"`
-}
+func fixtures(t testing.TB) []string { return golden.Fixtures(t, "testdata/*.jsonl") }
 
-func fixtures(t testing.TB) []string {
-	t.Helper()
-	out, err := filepath.Glob("testdata/*.jsonl")
-	if err != nil || len(out) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	return out
-}
-
-func readLines(t testing.TB, path string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines [][]byte
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
-	for sc.Scan() {
-		lines = append(lines, bytes.Clone(sc.Bytes()))
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
-}
+func readLines(t testing.TB, path string) [][]byte { return golden.Lines(t, path) }
 
 func nativeKind(line []byte) string {
 	var env streamjson.Envelope
@@ -71,17 +32,16 @@ func nativeKind(line []byte) string {
 	return env.Type
 }
 
-func convertFixture(t testing.TB, path string) []goldenEvent {
+func convertFixture(t testing.TB, path string) []golden.Event {
 	t.Helper()
 	c := NewConverter()
-	var out []goldenEvent
+	var out []golden.Event
 	for i, l := range readLines(t, path) {
 		for _, d := range c.Line(l) {
 			if d.Raw != nil && !json.Valid(d.Raw) {
 				t.Fatalf("line %d: draft %s has invalid raw %q", i+1, d.Type, d.Raw)
 			}
-			out = append(out, goldenEvent{Line: i + 1, Native: nativeKind(l), Type: d.Type,
-				NativeSessionID: d.NativeSessionID, Data: d.Data})
+			out = append(out, golden.FromDraft(i+1, nativeKind(l), d))
 		}
 	}
 	return out
@@ -91,25 +51,7 @@ func TestGolden(t *testing.T) {
 	for _, fixture := range fixtures(t) {
 		t.Run(filepath.Base(fixture), func(t *testing.T) {
 			events := convertFixture(t, fixture)
-			got, err := json.MarshalIndent(events, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := strings.TrimSuffix(fixture, ".jsonl") + ".events.json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("%s differs (-want +got):\n%s", golden, diff)
-			}
+			golden.Compare(t, fixture, events)
 			checkInvariants(t, fixture, events)
 		})
 	}
@@ -118,7 +60,7 @@ func TestGolden(t *testing.T) {
 // checkInvariants holds for every stream: nothing documented is unparsed;
 // every item is started once, then completed once; deltas go to open
 // items; parents are items seen before; a turn ends with no item open.
-func checkInvariants(t *testing.T, fixture string, events []goldenEvent) {
+func checkInvariants(t *testing.T, fixture string, events []golden.Event) {
 	t.Helper()
 	undocumented := strings.Contains(filepath.Base(fixture), "unparsed")
 	started, completed := map[string]bool{}, map[string]bool{}
