@@ -29,7 +29,7 @@ cd sdks/python
 echo "-- models up to date"
 "$py" scripts/generate_models.py --check
 echo "-- mypy --strict"
-"$py" -m mypy --strict src/sandbox_agent examples
+MYPYPATH=src "$py" -m mypy --strict src/sandbox_agent examples tests
 echo "-- pytest"
 PYTHONPATH=src "$py" -m pytest -q -p no:cacheprovider
 echo "-- build, install the wheel into a fresh venv, run the example"
@@ -45,5 +45,7 @@ python3 -m venv "$work/venv"
 # the runtime dependencies from PyPI, held to the pinned versions
 "$work/venv/bin/pip" install -q --disable-pip-version-check -c requirements-dev.txt "$wheel"
 cp examples/quickstart.py "$work/"
+# py.typed works: mypy type-checks the example against the installed wheel
+(cd "$work" && "$py" -m mypy --strict --no-incremental --python-executable "$work/venv/bin/python" quickstart.py)
 (cd "$work" && "$work/venv/bin/python" quickstart.py) | tee "$work/example.out"
 grep -q "assistant: Hello from Python" "$work/example.out"

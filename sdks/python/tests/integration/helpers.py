@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterable
+from typing import Any
+
+import httpx
 
 from sandbox_agent import models as m
 
@@ -100,3 +104,49 @@ class CuttingProxy:
     def close(self) -> None:
         self.listener.close()
         self.cut()
+
+
+Seen = list[tuple[str, str, int]]
+
+
+class Recording(httpx.HTTPTransport):
+    """A transport that records each request's method, path and status."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: Seen = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.seen.append((request.method, request.url.path, response.status_code))
+        return response
+
+
+class AsyncRecording(httpx.AsyncHTTPTransport):
+    """The async Recording."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: Seen = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        self.seen.append((request.method, request.url.path, response.status_code))
+        return response
+
+
+def uncovered(spec: dict[str, Any], seen: Seen) -> list[str]:
+    """The operationIds of the spec no 2xx answer in `seen` belongs to; fails on
+    a request that matches no operation."""
+    ops = {}
+    for path, item in spec["paths"].items():
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
+        for method, op in item.items():
+            ops[op["operationId"]] = (method.upper(), pattern)
+    called = set()
+    for method, path, status in seen:
+        matches = [op for op, (m, pattern) in ops.items() if m == method and pattern.match(path)]
+        assert matches, f"{method} {path} is no operation of the spec"
+        if 200 <= status < 300:
+            called.update(matches)
+    return sorted(set(ops) - called)

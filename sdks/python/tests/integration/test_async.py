@@ -3,22 +3,27 @@ human in the loop, files, errors."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sandbox_agent import AsyncSandboxAgent, SandboxAgentError
 from sandbox_agent import models as m
 
-from .helpers import session_id
+from .helpers import AsyncRecording, session_id, uncovered
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_the_async_client_end_to_end(binary: str, tmp_path: Path) -> None:
-    async with await AsyncSandboxAgent.start(binary=binary, log="silent") as sdk:
-        assert sdk.server is not None
-        process = sdk.server.process
+async def test_the_async_client_end_to_end(binary: str, spec: dict[str, Any], tmp_path: Path) -> None:
+    rec = AsyncRecording()
+    async with await AsyncSandboxAgent.start(binary=binary, log="silent") as server:
+        assert server.server is not None
+        process = server.server.process
+        sdk = AsyncSandboxAgent(server.base_url, server.token, transport=rec)
         assert (await sdk.get_health()).status == "ok"
         assert "mock" in {a.id for a in (await sdk.list_agents()).agents or []}
         await sdk.install_agent("mock")
@@ -81,6 +86,13 @@ async def test_the_async_client_end_to_end(binary: str, tmp_path: Path) -> None:
         assert [e.name for e in await sdk.list_fs_entries("d", session_id=sid)] == ["b.txt"]
         await sdk.delete_fs_entry("d", recursive=True, session_id=sid)
         assert not (tmp_path / "d").exists()
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as t:
+            member = tarfile.TarInfo("t.txt")
+            member.size = 5
+            t.addfile(member, io.BytesIO(b"tared"))
+        up = await sdk.upload_fs_batch(archive.getvalue(), path="up", session_id=sid)
+        assert up.paths == [str(tmp_path / "up/t.txt")]
 
         await sdk.post_message(sid, message="markdown")
         await sdk.interrupt_session(sid)
@@ -90,4 +102,6 @@ async def test_the_async_client_end_to_end(binary: str, tmp_path: Path) -> None:
         with pytest.raises(SandboxAgentError) as info:
             await sdk.get_session(sid)
         assert info.value.kind == "session_not_found"
+        await sdk.close()
+    assert uncovered(spec, rec.seen) == []  # every operation, through the async client
     assert process.poll() is not None  # leaving the block stopped the server

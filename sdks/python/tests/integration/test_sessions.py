@@ -27,7 +27,7 @@ def test_agents_modes_models_and_install(sdk: SandboxAgent) -> None:
     assert {"claude", "codex", "opencode", "amp", "mock"} <= {a.id for a in agents}
     mock = next(a for a in agents if a.id == "mock")
     assert mock.installed and mock.capabilities.permissions
-    assert sdk.install_agent("mock") is None
+    sdk.install_agent("mock")  # answers 204
     assert {"build", "plan"} <= {mode.id for mode in sdk.get_agent_modes("mock").modes or []}
     models = sdk.get_agent_models("mock")
     assert models.defaultModel == "mock"

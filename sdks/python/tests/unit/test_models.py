@@ -7,7 +7,7 @@ import inspect
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, RootModel, TypeAdapter
 
 from sandbox_agent import models as m
 
@@ -145,7 +145,7 @@ def test_every_model_accepts_unknown_fields() -> None:
     classes = [c for _, c in inspect.getmembers(m, inspect.isclass) if issubclass(c, BaseModel) and c.__module__ == m.__name__]
     assert len(classes) > 40
     for cls in classes:
-        if issubclass(cls, m.RootModel):
+        if issubclass(cls, RootModel):
             continue
         assert cls.model_config.get("extra") == "allow", cls.__name__
     info = m.SessionInfo.model_validate(

@@ -103,6 +103,42 @@ def test_stream_events_resumes_without_gap_or_duplicate() -> None:
     assert server.offsets == [0, 2, 4, 6]  # each reconnect from the last event yielded
 
 
+def test_a_silent_connection_counts_as_dropped() -> None:
+    server = Server(per=10)
+    first = True
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal first
+        if first:  # two events, then silence: the read times out
+            first = False
+            chunks = [frame(e) for e in LOG[:2]]
+
+            class Stall(Script):
+                def __iter__(self) -> Iterator[bytes]:
+                    yield from self.chunks
+                    raise httpx.ReadTimeout("timed out")
+
+            return httpx.Response(200, headers=SSE, stream=Stall(chunks, drop=False))
+        return server(request)
+
+    sdk = SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler))
+    got = take(sdk.stream_events("s1", reconnect=FAST, idle_timeout=0.5), len(LOG))
+    assert [e.sequence for e in got] == list(range(1, len(LOG) + 1))
+    assert server.offsets == [2]
+
+
+def test_the_idle_timeout_is_the_read_timeout_of_a_stream() -> None:
+    seen: list[dict[str, float | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.extensions["timeout"])
+        return httpx.Response(200, headers=SSE, stream=Script([frame(LOG[0])], drop=False))
+
+    sdk = SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler), timeout=httpx.Timeout(7.0, connect=2.0))
+    take(sdk.stream_events("s1", idle_timeout=42.0), 1)
+    assert seen[0] == {"connect": 2.0, "read": 42.0, "write": 7.0, "pool": 7.0}
+
+
 def test_stream_events_starts_after_the_offset() -> None:
     server = Server(per=10, overlap=False)
     got = take(sync(server).stream_events("s1", offset=5, reconnect=FAST), 2)
