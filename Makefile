@@ -45,6 +45,7 @@ lint:
 openapi: build
 	./$(BIN) openapi > docs/openapi.json
 	cd sdks/typescript && { [ -d node_modules ] || npm ci --prefer-offline --no-audit --no-fund --loglevel=error; } && npm run --silent generate
+	scripts/test-sdk-py.sh models
 
 bench:
 	$(GO) test -run XXX -bench . ./bench/

@@ -6,6 +6,7 @@
 # binary built from this tree, the mock agent), then `python -m build` and
 # the wheel installed into a fresh venv running examples/quickstart.py.
 # scripts/test.sh runs it; alone: scripts/test-sdk-py.sh
+#   scripts/test-sdk-py.sh models   only regenerate the models (`make openapi` does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,9 @@ if ! cmp -s "$requirements" "$venv/requirements-dev.txt" 2>/dev/null; then
   cp "$requirements" "$venv/requirements-dev.txt"
 fi
 py=$venv/bin/python
+if [ "${1:-}" = "models" ]; then
+  exec "$py" sdks/python/scripts/generate_models.py
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

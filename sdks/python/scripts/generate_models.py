@@ -59,7 +59,7 @@ MCP_SERVER_NAMES = ["McpLocalServerConfig", "McpRemoteServerConfig"]
 
 HEADER = '''"""Models of the sandbox-agent API, generated from docs/openapi.json.
 
-Do not edit: run ``python scripts/generate_models.py`` (sdks/python).
+Do not edit: ``make openapi`` regenerates it (sdks/python/scripts/generate_models.py).
 """
 '''
 
@@ -308,7 +308,11 @@ def main() -> int:
     code = generate()
     if args.check:
         if not OUT.exists() or OUT.read_text() != code:
-            print(f"{OUT.relative_to(SDK)} is stale: run python scripts/generate_models.py", file=sys.stderr)
+            print(
+                f"sdks/python/{OUT.relative_to(SDK)} does not match docs/openapi.json: run `make openapi` "
+                "(or scripts/test-sdk-py.sh models) and commit the result",
+                file=sys.stderr,
+            )
             return 1
         return 0
     OUT.write_text(code)

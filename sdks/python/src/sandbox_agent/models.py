@@ -1,6 +1,6 @@
 """Models of the sandbox-agent API, generated from docs/openapi.json.
 
-Do not edit: run ``python scripts/generate_models.py`` (sdks/python).
+Do not edit: ``make openapi`` regenerates it (sdks/python/scripts/generate_models.py).
 """
 
 from __future__ import annotations
