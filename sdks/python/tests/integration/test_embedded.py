@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +62,25 @@ def test_start_uses_a_fresh_token_and_stop_leaves_no_process(binary: str, monkey
     assert not alive(pid)
     assert set(children(os.getpid())) <= before
     sdk.close()  # twice is fine
+
+
+def test_a_program_that_forgets_to_close_leaves_no_server(binary: str) -> None:
+    program = (
+        "from sandbox_agent import SandboxAgent\n"
+        f"sdk = SandboxAgent.start(binary={binary!r}, log='silent')\n"
+        "assert sdk.server is not None\n"
+        "print(sdk.server.process.pid, flush=True)\n"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    env = {**os.environ, "PYTHONPATH": src}
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.strip())
+    # the server was the program's child: once stopped it is reaped (by init), so it is gone
+    deadline = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)
 
 
 def test_a_given_token_and_port_are_used(binary: str) -> None:
