@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
@@ -161,22 +160,6 @@ func (d *discovery) path(envVar, underEnv, underHome string) string {
 		return ""
 	}
 	return filepath.Join(h, underHome)
-}
-
-// readJSON decodes a JSON object file; nil when missing or malformed.
-func readJSON(path string) map[string]any {
-	if path == "" {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
-		return nil
-	}
-	return m
 }
 
 // str returns the non-empty string at a dotted path of m.

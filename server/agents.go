@@ -51,12 +51,13 @@ func (s *Server) registerAgents() {
 		wrap(s, func(ctx context.Context, _ *struct{}) (*agentListOut, error) {
 			all := s.cfg.Manager.Registry().All()
 			out := make([]schema.AgentInfo, len(all))
+			creds := s.credentialsOnce()
 			var wg sync.WaitGroup
 			for i, a := range all {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					out[i] = s.agentInfo(ctx, a)
+					out[i] = s.agentInfo(ctx, a, creds)
 				}()
 			}
 			wg.Wait()
@@ -120,7 +121,25 @@ func (s *Server) registerAgents() {
 		}))
 }
 
-func (s *Server) agentInfo(ctx context.Context, a agent.Adapter) schema.AgentInfo {
+// credentialsOnce answers Config.Credentials at most once per provider: a
+// listing asks for every agent, and each answer reads every agent's
+// credential files (agents share providers).
+func (s *Server) credentialsOnce() func(provider string) bool {
+	var mu sync.Mutex
+	known := map[string]bool{}
+	return func(p string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		v, ok := known[p]
+		if !ok {
+			v = s.cfg.Credentials != nil && s.cfg.Credentials(p)
+			known[p] = v
+		}
+		return v
+	}
+}
+
+func (s *Server) agentInfo(ctx context.Context, a agent.Adapter, creds func(provider string) bool) schema.AgentInfo {
 	info := a.Info()
 	ai := schema.AgentInfo{ID: info.ID, Capabilities: info.Capabilities}
 	if st, err := a.Status(ctx); err == nil {
@@ -135,9 +154,9 @@ func (s *Server) agentInfo(ctx context.Context, a agent.Adapter) schema.AgentInf
 	}
 	if len(info.CredentialProviders) == 0 {
 		ai.CredentialsAvailable = true
-	} else if s.cfg.Credentials != nil {
+	} else {
 		for _, p := range info.CredentialProviders {
-			if s.cfg.Credentials(p) {
+			if creds(p) {
 				ai.CredentialsAvailable = true
 				break
 			}
