@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -247,8 +246,13 @@ func DefaultCacheDir() string {
 func (m *Manager) Dir() string { return m.dir }
 
 // Resolve returns <Dir>/<agent> if it exists, else the agent's binary found
-// on PATH. The mock agent is never resolved (it runs in-process).
-func (m *Manager) Resolve(agent string) (string, bool) {
+// on PATH. The mock agent is never resolved (it runs in-process). The
+// install directory is looked at every time, so an install is seen at once;
+// the PATH lookup is remembered for a moment (lookPath).
+func (m *Manager) Resolve(agent string) (string, bool) { return m.resolve(agent, false) }
+
+// resolve is Resolve; fresh looks PATH up again (an install decides on it).
+func (m *Manager) resolve(agent string, fresh bool) (string, bool) {
 	spec, ok := specs[agent]
 	if !ok {
 		return "", false
@@ -257,13 +261,7 @@ func (m *Manager) Resolve(agent string) (string, bool) {
 	if st, err := os.Stat(p); err == nil && !st.IsDir() {
 		return p, true
 	}
-	if p, err := exec.LookPath(spec.bin); err == nil {
-		if abs, err := filepath.Abs(p); err == nil {
-			p = abs
-		}
-		return p, true
-	}
-	return "", false
+	return lookPath(spec.bin, fresh)
 }
 
 // EnsureInstalled returns the path of agent's binary, installing it first
@@ -292,7 +290,7 @@ func unknownAgent(agent string) *Error {
 // satisfied reports whether agent already resolves (install dir or PATH) at
 // the wanted version ("" = any version).
 func (m *Manager) satisfied(ctx context.Context, agent, version string) (string, bool) {
-	p, ok := m.Resolve(agent)
+	p, ok := m.resolve(agent, true)
 	if !ok {
 		return "", false
 	}
@@ -346,7 +344,7 @@ func (m *Manager) Install(ctx context.Context, agent string, o Options) (Result,
 		}
 	} else if r, ok := m.readReceipt(agent); ok && r.InstalledAt.After(start) &&
 		(o.Version == "" || VersionMatches(r.Version, o.Version)) {
-		if p, ok := m.Resolve(agent); ok {
+		if p, ok := m.resolve(agent, true); ok {
 			return m.present(ctx, agent, p), nil
 		}
 	}
