@@ -63,9 +63,9 @@ func fromEnv(provider string, getenv func(string) string, noOAuth bool) (Credent
 }
 
 // Lookup returns the provider's credential from the environment, else from
-// the agents' config files under the user's home (see Discover). It reads
-// the files on every call, so logging an agent in while the server runs is
-// picked up without a restart.
+// the agents' config files under the user's home (see Discover). It looks
+// at the files on every call (a stat; they are read again when changed), so
+// logging an agent in while the server runs is picked up without a restart.
 func Lookup(provider string) (Credential, bool) {
 	return Discover(Options{}).Get(provider)
 }
