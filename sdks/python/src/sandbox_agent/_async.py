@@ -15,7 +15,7 @@ from httpx_sse import EventSource, SSEError
 from . import _calls as ops
 from . import models as m
 from ._base import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ClientBase, ClientConfig, build_request
-from ._calls import Body, Call, QueryValue
+from ._calls import Body, Call
 from ._embedded import EmbeddedServer, LogMode
 from ._stream import TURN_STOP_TYPES, Cursor, Reconnect, parse_event, stream_timeout
 from .errors import SandboxAgentError, StreamProtocolError
@@ -36,9 +36,10 @@ class AsyncSandboxAgent(ClientBase):
         *,
         headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        install_timeout: float | httpx.Timeout | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        super().__init__(ClientConfig(base_url, token, headers, timeout))
+        super().__init__(ClientConfig(base_url, token, headers, timeout, install_timeout))
         self._http = httpx.AsyncClient(
             base_url=self._config.base_url,
             headers=self._config.headers,
@@ -94,7 +95,8 @@ class AsyncSandboxAgent(ClientBase):
     # ---- transport
 
     async def _send(self, call: Call[T]) -> T:
-        response = await self._http.send(build_request(self._http, call))
+        timeout = self._config.install_timeout if call.installs else None
+        response = await self._http.send(build_request(self._http, call, timeout))
         if not response.is_success:
             raise SandboxAgentError.from_response(response)
         return call.read(response)
@@ -135,8 +137,16 @@ class AsyncSandboxAgent(ClientBase):
     ) -> m.CreateSessionResponse:
         return await self._send(ops.create_session(session_id, request, fields))
 
-    async def list_sessions(self, **query: QueryValue) -> m.SessionListResponse:
-        return await self._send(ops.list_sessions(query))
+    async def list_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> m.SessionListResponse:
+        return await self._send(ops.list_sessions(agent, status, since, limit, cursor))
 
     async def get_session(self, session_id: str) -> m.SessionInfo:
         return await self._send(ops.get_session(session_id))

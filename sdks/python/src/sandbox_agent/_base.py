@@ -25,6 +25,7 @@ class ClientConfig:
         token: str | None,
         headers: Mapping[str, str] | None,
         timeout: float | httpx.Timeout | None,
+        install_timeout: float | httpx.Timeout | None = None,
     ) -> None:
         if not base_url:
             raise ValueError("base_url is required")
@@ -33,6 +34,14 @@ class ClientConfig:
         #: The bearer token sent with every request.
         self.token = token
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        #: The timeout of the calls that may install an agent (install_agent,
+        #: create_session): by default no read timeout, since an install takes
+        #: as long as the download does and the server bounds it itself.
+        if isinstance(install_timeout, httpx.Timeout):
+            self.install_timeout = install_timeout
+        else:
+            t = self.timeout
+            self.install_timeout = httpx.Timeout(connect=t.connect, read=install_timeout, write=t.write, pool=t.pool)
         self.headers = dict(headers or {})
         if token:
             self.headers["Authorization"] = f"Bearer {token}"

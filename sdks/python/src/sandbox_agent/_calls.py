@@ -40,6 +40,8 @@ class Call(Generic[T]):
     content: RawBody | None = None
     content_type: str | None = None
     accept: str = "application/json"
+    #: The call may install an agent first: it gets the client's install_timeout.
+    installs: bool = False
 
     def headers(self) -> dict[str, str]:
         headers = {"Accept": self.accept}
@@ -137,7 +139,7 @@ def list_agents() -> Call[m.AgentListResponse]:
 
 
 def install_agent(agent: str, request: Body | None, fields: Mapping[str, Any]) -> Call[None]:
-    return Call("POST", f"/agents/{seg(agent)}/install", _none, json=body(request, fields))
+    return Call("POST", f"/agents/{seg(agent)}/install", _none, json=body(request, fields), installs=True)
 
 
 def get_agent_modes(agent: str) -> Call[m.AgentModesResponse]:
@@ -152,10 +154,14 @@ def get_agent_models(agent: str) -> Call[m.AgentModelsResponse]:
 
 
 def create_session(session_id: str, request: Body | None, fields: Mapping[str, Any]) -> Call[m.CreateSessionResponse]:
-    return Call("POST", f"/sessions/{seg(session_id)}", _of(m.CreateSessionResponse), json=body(request, fields))
+    json = body(request, fields)
+    return Call("POST", f"/sessions/{seg(session_id)}", _of(m.CreateSessionResponse), json=json, installs=True)
 
 
-def list_sessions(params: Mapping[str, QueryValue]) -> Call[m.SessionListResponse]:
+def list_sessions(
+    agent: str | None, status: str | None, since: int | None, limit: int | None, cursor: str | None
+) -> Call[m.SessionListResponse]:
+    params = {"agent": agent, "status": status, "since": since, "limit": limit, "cursor": cursor}
     return Call("GET", "/sessions", _of(m.SessionListResponse), params=params)
 
 

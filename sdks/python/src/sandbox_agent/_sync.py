@@ -15,7 +15,7 @@ from httpx_sse import EventSource, SSEError
 from . import _calls as ops
 from . import models as m
 from ._base import DEFAULT_IDLE_TIMEOUT, DEFAULT_TIMEOUT, ClientBase, ClientConfig, build_request
-from ._calls import Body, Call, QueryValue
+from ._calls import Body, Call
 from ._embedded import EmbeddedServer, LogMode
 from ._stream import TURN_STOP_TYPES, Cursor, Reconnect, parse_event, stream_timeout
 from .errors import SandboxAgentError, StreamProtocolError
@@ -28,7 +28,10 @@ class SandboxAgent(ClientBase):
 
     ``SandboxAgent(base_url, token=…)`` talks to a server that is already
     running; :meth:`start` spawns one. Failed requests raise
-    :class:`SandboxAgentError`. Use it as a context manager (or call
+    :class:`SandboxAgentError`. ``timeout`` (seconds or an ``httpx.Timeout``,
+    default 30 s) bounds each request; ``install_timeout`` bounds
+    :meth:`install_agent` and :meth:`create_session`, which may install an
+    agent first (default: no read timeout, the server bounds installs). Use it as a context manager (or call
     :meth:`close`) to release its connections and stop an embedded server.
     """
 
@@ -39,9 +42,10 @@ class SandboxAgent(ClientBase):
         *,
         headers: Mapping[str, str] | None = None,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        install_timeout: float | httpx.Timeout | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(ClientConfig(base_url, token, headers, timeout))
+        super().__init__(ClientConfig(base_url, token, headers, timeout, install_timeout))
         self._http = httpx.Client(
             base_url=self._config.base_url,
             headers=self._config.headers,
@@ -102,7 +106,8 @@ class SandboxAgent(ClientBase):
     # ---- transport
 
     def _send(self, call: Call[T]) -> T:
-        response = self._http.send(build_request(self._http, call))
+        timeout = self._config.install_timeout if call.installs else None
+        response = self._http.send(build_request(self._http, call, timeout))
         if not response.is_success:
             raise SandboxAgentError.from_response(response)
         return call.read(response)
@@ -148,9 +153,20 @@ class SandboxAgent(ClientBase):
         (fields by the API's names, or a :class:`CreateSessionRequest`)."""
         return self._send(ops.create_session(session_id, request, fields))
 
-    def list_sessions(self, **query: QueryValue) -> m.SessionListResponse:
-        """The sessions, newest first (ended ones included)."""
-        return self._send(ops.list_sessions(query))
+    def list_sessions(
+        self,
+        *,
+        agent: str | None = None,
+        status: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> m.SessionListResponse:
+        """The sessions, newest first (ended ones included). Filters: ``agent``,
+        ``status`` (``live``, ``detached``, ``ended``), ``since`` (updated at or
+        after, Unix epoch ms). Paging: at most ``limit`` per page, the next
+        page by ``cursor=page.nextCursor`` (None on the last page)."""
+        return self._send(ops.list_sessions(agent, status, since, limit, cursor))
 
     def get_session(self, session_id: str) -> m.SessionInfo:
         """One session's state."""

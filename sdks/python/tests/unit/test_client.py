@@ -65,6 +65,15 @@ def test_query_parameters_leave_out_unset_values() -> None:
     assert dict(rec.requests[1].url.params) == {"path": "/x", "recursive": "false"}
 
 
+def test_session_list_filters_and_paging() -> None:
+    rec = Recorder(httpx.Response(200, json={"sessions": [], "nextCursor": "c2"}))
+    page = client(rec).list_sessions(agent="mock", status="ended", since=5, limit=2, cursor="c1")
+    assert page.model_dump()["nextCursor"] == "c2"
+    assert dict(rec.requests[0].url.params) == {"agent": "mock", "status": "ended", "since": "5", "limit": "2", "cursor": "c1"}
+    client(rec).list_sessions()
+    assert rec.requests[1].url.query == b""
+
+
 def test_raw_bodies_are_sent_as_they_are() -> None:
     rec = Recorder(httpx.Response(200, json={"path": "/x", "bytesWritten": 5}))
     sdk = client(rec)
@@ -112,6 +121,28 @@ def test_timeouts_are_configurable() -> None:
     sdk = SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler), timeout=httpx.Timeout(3.0, connect=1.0))
     sdk.get_health()
     assert seen[0] == {"connect": 1.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+
+
+def test_calls_that_may_install_an_agent_have_their_own_timeout() -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.extensions["timeout"]))
+        return httpx.Response(200, json={"healthy": True})
+
+    sdk = SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler), timeout=5.0)
+    sdk.install_agent("claude")
+    sdk.create_session("s1", agent="claude")
+    sdk.post_message("s1", message="hi")
+    unbounded = {"connect": 5.0, "read": None, "write": 5.0, "pool": 5.0}
+    assert seen == [
+        ("/v1/agents/claude/install", unbounded),
+        ("/v1/sessions/s1", unbounded),
+        ("/v1/sessions/s1/messages", {"connect": 5.0, "read": 5.0, "write": 5.0, "pool": 5.0}),
+    ]
+    seen.clear()
+    SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler), install_timeout=600).install_agent("amp")
+    assert seen[0][1]["read"] == 600
 
 
 def test_a_timeout_raises_httpx_timeout() -> None:
