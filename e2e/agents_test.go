@@ -64,7 +64,7 @@ func forEachAgent(t *testing.T, f func(t *testing.T, a *Agent, inst installResul
 // fails the row when the agent should have been runnable.
 func rowBlocked(t *testing.T, a *Agent, sc *Scenario, inst installResult) string {
 	switch {
-	case a.Unusable != "":
+	case a.Unusable != "" && len(sc.Only) == 0:
 		return a.Unusable
 	case a.Unsupported[sc.ID] != "":
 		return a.Unsupported[sc.ID]

@@ -32,8 +32,10 @@ type Agent struct {
 	// failure is shown in the matrix as a known bug instead of failing the
 	// run, and the run fails once it passes, so the entry gets removed.
 	Known map[string]string
-	// Unusable, when set, skips every row with this reason (an agent that
-	// cannot run against a local model at all).
+	// Unusable, when set, skips every shared row with this reason (an
+	// agent that cannot run against a local model at all); the agent's own
+	// rows (Scenario.Only) still run: they prove what can be proven without
+	// a model.
 	Unusable string
 	// Rows adapts rows to the agent: other fakellm steps, session settings,
 	// environment, or a whole other body.
