@@ -152,3 +152,36 @@ func (l *eventLog) read(after uint64, limit int) []schema.Event {
 	}
 	return out
 }
+
+// First returns the sequence of a session's first event held in memory.
+func (s *Store) First(id string) (uint64, bool) {
+	s.mu.RLock()
+	l := s.logs[id]
+	s.mu.RUnlock()
+	if l == nil {
+		return 0, false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if len(l.chunks) == 0 || len(l.chunks[0]) == 0 {
+		return 0, false
+	}
+	return l.chunks[0][0].Sequence, true
+}
+
+// Last returns the sequence of a session's last event held in memory.
+func (s *Store) Last(id string) (uint64, bool) {
+	s.mu.RLock()
+	l := s.logs[id]
+	s.mu.RUnlock()
+	if l == nil {
+		return 0, false
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if len(l.chunks) == 0 {
+		return 0, false
+	}
+	ch := l.chunks[len(l.chunks)-1]
+	return ch[len(ch)-1].Sequence, true
+}

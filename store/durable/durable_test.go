@@ -1,0 +1,227 @@
+package durable
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/pgtest"
+	"github.com/sandbox-agent/sandbox-agent/schema"
+	"github.com/sandbox-agent/sandbox-agent/store"
+	"github.com/sandbox-agent/sandbox-agent/store/postgres"
+	"github.com/sandbox-agent/sandbox-agent/store/sqlite"
+	"github.com/sandbox-agent/sandbox-agent/store/storetest"
+)
+
+func init() { MinBackoff, MaxBackoff = time.Millisecond, 20*time.Millisecond }
+
+func openSQLite(t *testing.T, path string, opt store.Options) store.Store {
+	s, err := sqlite.Open(context.Background(), path, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "store.db")
+	storetest.Run(t, storetest.Suite{Durable: true, LiveRaw: true, Open: func(t *testing.T, opt store.Options) store.Store {
+		return New(openSQLite(t, path, opt), nil)
+	}})
+}
+
+// flaky fails every write while down is set, and on its way down can
+// commit a write and still report failure (the ambiguous case).
+type flaky struct {
+	store.Store
+	down      atomic.Bool
+	ambiguous atomic.Bool
+	fails     atomic.Int64
+}
+
+var errDown = errors.New("database unreachable")
+
+func (f *flaky) Append(ctx context.Context, id string, evs []schema.Event) error {
+	if f.ambiguous.CompareAndSwap(true, false) {
+		_ = f.Store.Append(ctx, id, evs)
+		f.down.Store(true)
+		f.fails.Add(1)
+		return errDown
+	}
+	if f.down.Load() {
+		f.fails.Add(1)
+		return errDown
+	}
+	return f.Store.Append(ctx, id, evs)
+}
+
+func (f *flaky) PutSession(ctx context.Context, rec store.SessionRecord) error {
+	if f.down.Load() {
+		f.fails.Add(1)
+		return errDown
+	}
+	return f.Store.PutSession(ctx, rec)
+}
+
+// TestOutage: while the database is down the session goes on (reads are
+// served from memory); once it is back every event is written, in order,
+// once, including a write that reached the database but reported failure.
+func TestOutage(t *testing.T) {
+	ctx := context.Background()
+	back := &flaky{Store: openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})}
+	s := New(back, nil)
+	defer s.Close()
+	all := map[string][]schema.Event{"a": storetest.Events("a", 1, 300), "b": storetest.Events("b", 1, 300)}
+	step := func(i int) {
+		for _, id := range []string{"a", "b"} {
+			if err := s.Append(ctx, id, all[id][i*3:i*3+3]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := range 20 {
+		step(i)
+	}
+	back.ambiguous.Store(true) // the next write commits, then the database goes
+	for i := 20; i < 80; i++ {
+		step(i)
+		if i == 50 {
+			if err := s.PutSession(ctx, storetest.Record("a")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s.Pending() == 0 || back.fails.Load() == 0 {
+		t.Fatalf("the outage was not noticed: pending %d, fails %d", s.Pending(), back.fails.Load())
+	}
+	got, _ := s.Events(ctx, "a", 0, 0)
+	if len(got) != 240 {
+		t.Fatalf("during the outage the session reads %d events, want 240", len(got))
+	}
+	back.down.Store(false)
+	for i := 80; i < 100; i++ {
+		step(i)
+	}
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Flush(fctx); err != nil {
+		t.Fatalf("queue not drained: %d pending", s.Pending())
+	}
+	for _, id := range []string{"a", "b"} {
+		got, err := back.Store.Events(ctx, id, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 300 {
+			t.Fatalf("%s: database holds %d events, want 300", id, len(got))
+		}
+		for i := range got {
+			if got[i].Sequence != uint64(i+1) {
+				t.Fatalf("%s: event %d has sequence %d", id, i, got[i].Sequence)
+			}
+		}
+	}
+	recs, _ := back.Store.Sessions(ctx)
+	if len(recs) != 1 {
+		t.Fatalf("session record written during the outage: %d records", len(recs))
+	}
+}
+
+// TestReloadedReads: a store opened on a database with history reads the
+// old events from it and this process's from memory, across the seam.
+func TestReloadedReads(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.db")
+	all := storetest.Events("a", 1, 100)
+	first := New(openSQLite(t, path, store.Options{}), nil)
+	if err := first.Append(ctx, "a", all[:60]); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	s := New(openSQLite(t, path, store.Options{}), nil)
+	defer s.Close()
+	if err := s.Append(ctx, "a", all[60:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		after       uint64
+		limit, n    int
+		first, last uint64
+	}{{0, 0, 100, 1, 100}, {10, 0, 90, 11, 100}, {50, 5, 5, 51, 55}, {55, 10, 10, 56, 65}, {59, 3, 3, 60, 62}, {60, 2, 2, 61, 62}, {99, 0, 1, 100, 100}, {100, 0, 0, 0, 0}} {
+		got, err := s.Events(ctx, "a", c.after, c.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok := len(got) == c.n
+		for i := range got {
+			ok = ok && got[i].Sequence == c.first+uint64(i)
+		}
+		if !ok || (c.n > 0 && got[len(got)-1].Sequence != c.last) {
+			t.Fatalf("after=%d limit=%d: %d events %v", c.after, c.limit, len(got), seqs(got))
+		}
+	}
+}
+
+func seqs(evs []schema.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i := range evs {
+		out[i] = evs[i].Sequence
+	}
+	return out
+}
+
+// TestPostgresRestart: the real database server stops mid-session and
+// comes back; nothing is lost, nothing duplicated.
+func TestPostgresRestart(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	back, err := postgres.Open(ctx, pg.DSN(), store.Options{ServerID: "restart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := WriteTimeout
+	WriteTimeout = 500 * time.Millisecond
+	defer func() { WriteTimeout = old }()
+	s := New(back, nil)
+	defer s.Close()
+	all := storetest.Events("a", 1, 200)
+	for i := range 50 {
+		if err := s.Append(ctx, "a", all[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pg.Stop()
+	for i := 50; i < 150; i++ {
+		if err := s.Append(ctx, "a", all[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Pending() == 0 {
+		t.Fatal("writes while the database was down were not queued")
+	}
+	if got, _ := s.Events(ctx, "a", 0, 0); len(got) != 150 {
+		t.Fatalf("the session reads %d events during the outage", len(got))
+	}
+	pg.Start()
+	for i := 150; i < 200; i++ {
+		if err := s.Append(ctx, "a", all[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := s.Flush(fctx); err != nil {
+		t.Fatalf("not caught up: %d pending", s.Pending())
+	}
+	got, err := back.Events(ctx, "a", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(seqs(got)) != fmt.Sprint(seqs(all)) {
+		t.Fatalf("database holds %v", seqs(got))
+	}
+}
