@@ -159,6 +159,21 @@ type Conn interface {
 	Close(ctx context.Context) error
 }
 
+// Reissuer is implemented by a Conn that can take over permission and
+// question requests a previous process of its session left pending: the
+// server restarted (or crashed) while a human was being asked, and the
+// session was reopened with Spec.NativeSessionID. The session calls
+// Reissue once, right after that Open and before any Send, with the
+// requests still pending in its log; it returns the ids the agent takes
+// over. Those stay pending and their replies reach Answer as usual; the
+// others are resolved by the session as rejected, with an "expired"
+// reason, and the turn they were asked in is closed. A Conn that is not a
+// Reissuer takes over none (the real agents do not re-ask a request of a
+// process that died).
+type Reissuer interface {
+	Reissue(ctx context.Context, pending []Reply) []string
+}
+
 // Sink receives an adapter's events. Emit never blocks on a client.
 //
 // Human-in-the-loop: permission.requested and question.requested drafts

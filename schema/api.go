@@ -161,6 +161,10 @@ type SessionInfo struct {
 	// AgentMetadata is our extension: what the agent reported about itself
 	// when its native session started (model, tools, modes, version ...).
 	AgentMetadata json.RawMessage `json:"agentMetadata,omitempty"`
+	// Detached is our extension: the session was reloaded from the store
+	// after a server restart and its agent process is gone. Its events are
+	// readable and streamable; the next message (or reply) resumes it.
+	Detached bool `json:"detached,omitempty"`
 }
 
 // SessionListResponse is the body of GET /v1/sessions.

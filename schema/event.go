@@ -231,6 +231,10 @@ type PermissionEventData struct {
 	Action       string           `json:"action"`
 	Status       PermissionStatus `json:"status"`
 	Metadata     json.RawMessage  `json:"metadata"`
+	// Reason is our extension: why a request was resolved without an
+	// answer (it expired: its agent process ended with a server restart
+	// and the resumed agent did not take it over). Omitted otherwise.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // QuestionStatus is the state of a question.
@@ -254,6 +258,9 @@ type QuestionEventData struct {
 	// (header, multiSelect, the plan of a plan approval ...). Omitted when
 	// there are none.
 	Metadata json.RawMessage `json:"metadata,omitempty"`
+	// Reason is our extension: why a question was resolved without an
+	// answer (see PermissionEventData.Reason). Omitted otherwise.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // MarshalJSON keeps options an array even when empty.

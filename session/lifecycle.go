@@ -18,6 +18,10 @@ const (
 	phaseLive                 // session.started is out; sends are taken
 	phaseEnding               // the end is decided; the agent is being closed; drafts are dropped
 	phaseEnded                // session.ended is stored and the agent closed
+	// phaseDetached: reloaded from the store after a restart, no agent
+	// process; the next send or reply reopens it (→ opening → live), a
+	// terminate ends it (→ ended).
+	phaseDetached
 )
 
 // Bounds of lifecycle waits; variables so tests can shorten them.
@@ -50,6 +54,9 @@ func (s *Session) Send(ctx context.Context, p agent.Prompt) error {
 // another message's turn. An Interrupt that arrives while the adapter
 // still takes the message is carried out right after it took it.
 func (s *Session) SendTurn(ctx context.Context, p agent.Prompt) (Turn, error) {
+	if err := s.resume(ctx); err != nil {
+		return Turn{}, err
+	}
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	s.mu.Lock()
@@ -122,6 +129,10 @@ func (s *Session) endTurnLocked() []schema.Event {
 // stuck writing to a hung agent kills it), so it never blocks on an agent.
 func (s *Session) Interrupt(ctx context.Context) error {
 	s.mu.Lock()
+	if s.phase == phaseDetached {
+		s.mu.Unlock()
+		return nil // no agent runs anything
+	}
 	if s.phase != phaseLive {
 		err := s.endedErrLocked()
 		s.mu.Unlock()
@@ -179,8 +190,11 @@ func (s *Session) interruptNow(ctx context.Context) error {
 // also when another Terminate (or the agent) ended it: nothing is appended
 // to its log after that.
 func (s *Session) Terminate(ctx context.Context) error {
+	// A resume in progress finishes first (bounded by the agent's start).
+	s.resumeMu.Lock()
+	s.resumeMu.Unlock()
 	s.mu.Lock()
-	if s.phase != phaseLive {
+	if s.phase != phaseLive && s.phase != phaseDetached { // a detached session ends like a live one, with no agent to close
 		ended := s.endedCh
 		s.mu.Unlock()
 		select {

@@ -190,22 +190,8 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 		Directory: req.Directory, Title: req.Title, MCP: req.MCP, Skills: req.Skills,
 		CreatedAt: now.UnixMilli(), UpdatedAt: now.UnixMilli(),
 	}
-	s := &Session{
-		id: id, info: info, store: m.cfg.Store, dir: dir,
-		log: m.cfg.Logger.With("session", id, "agent", info.ID),
-		rec: rec, pipe: newPipeline(id, m.cfg.Now), gone: make(chan struct{}),
-		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},
-		closedCh: make(chan struct{}), endedCh: make(chan struct{}), deletedCh: make(chan struct{}),
-		readersCh: make(chan struct{}), idleTimeout: m.cfg.TurnIdleTimeout,
-	}
-	s.life, s.stopLife = context.WithCancel(context.Background())
-	var env []string
-	if m.cfg.Env != nil {
-		env = m.cfg.Env(info.ID)
-	}
-	spec := agent.Spec{SessionID: id, AgentMode: agentMode, PermissionMode: permMode, Model: model,
-		Variant: variant, Dir: dir, Env: env, MCP: req.MCP}
-	conn, err := ad.Open(ctx, spec, sink{s})
+	s := m.newSession(ad, rec, dir)
+	conn, err := ad.Open(ctx, s.spec, sink{s})
 	if err != nil {
 		s.stopLife()
 		return nil, wrapAgentErr(err, info.ID, id)
@@ -239,6 +225,27 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	m.mu.Unlock()
 	s.after(autos, ended)
 	return s, nil
+}
+
+// newSession builds a session (not yet opened) of a record.
+func (m *Manager) newSession(ad agent.Adapter, rec store.SessionRecord, dir string) *Session {
+	info := ad.Info()
+	s := &Session{
+		id: rec.ID, info: info, ad: ad, store: m.cfg.Store, dir: dir,
+		log: m.cfg.Logger.With("session", rec.ID, "agent", info.ID),
+		rec: rec, pipe: newPipeline(rec.ID, m.cfg.Now), gone: make(chan struct{}),
+		perms: map[string]*pendingPerm{}, quests: map[string]*pendingQuestion{}, always: map[string]bool{},
+		closedCh: make(chan struct{}), endedCh: make(chan struct{}), deletedCh: make(chan struct{}),
+		readersCh: make(chan struct{}), idleTimeout: m.cfg.TurnIdleTimeout,
+	}
+	s.life, s.stopLife = context.WithCancel(context.Background())
+	var env []string
+	if m.cfg.Env != nil {
+		env = m.cfg.Env(info.ID)
+	}
+	s.spec = agent.Spec{SessionID: rec.ID, AgentMode: rec.AgentMode, PermissionMode: rec.PermissionMode,
+		Model: valueOr(rec.Model, ""), Variant: valueOr(rec.Variant, ""), Dir: dir, Env: env, MCP: rec.MCP}
+	return s
 }
 
 // Installable is implemented by adapters that have nothing to install (the

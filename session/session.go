@@ -21,6 +21,8 @@ import (
 type Session struct {
 	id    string
 	info  agent.Info
+	ad    agent.Adapter
+	spec  agent.Spec // how the agent was opened; reopened so after a restart
 	store store.Store
 	log   *slog.Logger
 	dir   string // the agent's working directory (absolute)
@@ -51,6 +53,7 @@ type Session struct {
 	// interruptReq for the sender to carry out once the agent has the
 	// message (see Interrupt).
 	sendMu       sync.Mutex
+	resumeMu     sync.Mutex // held while a detached session reopens its agent
 	sending      bool
 	sendDone     chan struct{} // closed when the send in flight is over
 	interruptReq bool
@@ -346,6 +349,7 @@ func (s *Session) Info() schema.SessionInfo {
 		Model: r.Model, Variant: r.Variant, NativeSessionID: r.NativeSessionID, Ended: r.Ended,
 		EventCount: s.count, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 		Directory: r.Directory, Title: r.Title, MCP: r.MCP, Skills: r.Skills, AgentMetadata: r.AgentMetadata,
+		Detached: s.phase == phaseDetached,
 	}
 }
 
@@ -427,6 +431,9 @@ func (s *Session) endedErrLocked() error {
 
 // ReplyPermission answers a pending permission request.
 func (s *Session) ReplyPermission(ctx context.Context, id string, reply schema.PermissionReply) error {
+	if err := s.resume(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	p, ok := s.perms[id]
 	if !ok || p.answering {
@@ -491,6 +498,9 @@ func (s *Session) forwardPermission(ctx context.Context, id string, reply schema
 
 // ReplyQuestion answers (answers != nil) or rejects (reject) a pending question.
 func (s *Session) ReplyQuestion(ctx context.Context, id string, answers [][]string, reject bool) error {
+	if err := s.resume(ctx); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	q, ok := s.quests[id]
 	if !ok || q.answering {

@@ -37,6 +37,10 @@ type turn struct {
 	prompt agent.Prompt
 	script script
 
+	// reissued: the turn an earlier process of the session was in when
+	// the server restarted; it only waits for the answers it took over.
+	reissued bool
+
 	cancel   chan struct{} // closed by Interrupt
 	canceled bool
 	finished chan struct{} // closed when the turn's last event is out
@@ -194,6 +198,15 @@ func (c *conn) loop() {
 // steps, the wait for answers and the follow-up), then turn.ended.
 func (c *conn) play(t *turn) {
 	p := &player{c: c, t: t}
+	if t.reissued {
+		replies, ok := p.await()
+		if !ok || !p.emitAll(t.script.follow(replies)) {
+			p.abort()
+			return
+		}
+		p.emit(turnEnded())
+		return
+	}
 	p.user()
 	for s := &t.script; s != nil; s = s.then {
 		if !p.emitAll(s.steps) {
@@ -231,6 +244,50 @@ type player struct {
 	t       *turn
 	open    []schema.Item // started, not completed
 	closing bool          // Close was called: emit nothing more
+}
+
+// Reissue takes over every request an earlier process of the session
+// left pending (agent.Reissuer): the mock resumes the turn they were asked
+// in, waits for their answers like the demo does, says what it got and
+// ends the turn.
+func (c *conn) Reissue(_ context.Context, pending []agent.Reply) []string {
+	ids := make([]string, len(pending))
+	for i, r := range pending {
+		ids[i] = r.ID
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || len(ids) == 0 {
+		return nil
+	}
+	t := &turn{prefix: "mock_resumed", reissued: true, requested: ids, cancel: make(chan struct{}),
+		finished: make(chan struct{}), replies: map[string]agent.Reply{}, answered: make(chan struct{}, 1)}
+	t.script.follow = func(replies map[string]agent.Reply) []agent.Draft {
+		var b strings.Builder
+		b.WriteString("Answers received after the restart:")
+		for _, id := range ids {
+			fmt.Fprintf(&b, " %s=%s", id, replyText(replies[id]))
+		}
+		return assistantMessage("mock_resumed_answers", b.String())
+	}
+	c.queue = append([]*turn{t}, c.queue...)
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return ids
+}
+
+func replyText(r agent.Reply) string {
+	switch {
+	case r.Kind == agent.ReplyPermission:
+		return string(r.Permission)
+	case r.Reject:
+		return "rejected"
+	case len(r.Answers) > 0 && len(r.Answers[0]) > 0:
+		return r.Answers[0][0]
+	}
+	return "answered"
 }
 
 func (p *player) user() {

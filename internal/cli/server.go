@@ -20,6 +20,7 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/server"
 	"github.com/sandbox-agent/sandbox-agent/session"
+	"github.com/sandbox-agent/sandbox-agent/store/durable"
 )
 
 type serverOptions struct {
@@ -42,6 +43,8 @@ type serverOptions struct {
 	// dataDir holds the server's state across restarts (the agents'
 	// process groups, so a successor can clean up after a kill -9).
 	dataDir string
+	store   storeOptions
+	st      *durable.Store // the opened --store; nil: memory
 }
 
 func newServerCmd() *cobra.Command {
@@ -75,6 +78,15 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 				return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", o.logLevel)
 			}
 			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			o.dataDir = envDefault(o.dataDir, "SANDBOX_AGENT_DATA_DIR")
+			o.store.spec = envDefault(o.store.spec, "SANDBOX_AGENT_STORE")
+			o.store.serverID = envDefault(o.store.serverID, "SANDBOX_AGENT_SERVER_ID")
+			if v := os.Getenv("SANDBOX_AGENT_NO_STORE_RAW"); v != "" && v != "0" && v != "false" {
+				o.store.noRaw = true
+			}
+			if o.store.retainDays < 0 || o.store.retainSessions < 0 {
+				return errors.New("--retain-days and --retain-sessions must not be negative")
+			}
 			return runServer(cmd.Context(), o, log)
 		},
 	}
@@ -90,6 +102,11 @@ SANDBOX_AGENT_TOKEN) and send it as "Authorization: Bearer <token>".`,
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.Int64Var(&o.maxUploadBytes, "max-upload-bytes", 0, "cap on one file-system upload in bytes (0: no cap)")
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for the server's state (default $XDG_STATE_HOME/sandbox-agent, else ~/.local/state/sandbox-agent)")
+	f.StringVar(&o.store.spec, "store", "", "where sessions and events are kept: memory (default), sqlite (in --data-dir), sqlite:PATH, or a postgres:// URL (env SANDBOX_AGENT_STORE); durable stores survive restarts")
+	f.StringVar(&o.store.serverID, "server-id", "", "scope of this server's rows in a shared database (env SANDBOX_AGENT_SERVER_ID; default \"default\")")
+	f.BoolVar(&o.store.noRaw, "no-store-raw", false, "do not write agents' raw native payloads to the store (env SANDBOX_AGENT_NO_STORE_RAW=1)")
+	f.IntVar(&o.store.retainDays, "retain-days", 0, "delete stored sessions not updated for this many days (ended or detached ones; 0: keep)")
+	f.IntVar(&o.store.retainSessions, "retain-sessions", 0, "keep at most this many stored sessions, deleting the least recently updated ended or detached ones (0: no cap)")
 	f.StringVar(&o.fsRoot, "fs-root", "", "confine the /v1/fs routes to this directory (default: the whole file system, as the server's user sees it)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 60*time.Second, "close keep-alive connections idle this long")
 	f.DurationVar(&o.headerTimeout, "read-header-timeout", 10*time.Second, "give up on a request whose headers take longer than this")
@@ -106,8 +123,17 @@ func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Disca
 
 // buildServer assembles the registry, session manager and HTTP server.
 func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
+	srv, _, cleanup := buildServerManager(o, log)
+	return srv, cleanup
+}
+
+// buildServerManager is buildServer, also returning the session manager.
+func buildServerManager(o serverOptions, log *slog.Logger) (*server.Server, *session.Manager, func()) {
 	cfg := session.Config{Registry: newRegistry(o), Logger: log, Env: agentEnv, Installer: newInstaller(),
 		TurnIdleTimeout: o.turnIdleTimeout}
+	if o.st != nil {
+		cfg.Store = o.st
+	}
 	if o.root != nil {
 		cfg.Dir = o.root.Dir()
 	}
@@ -117,7 +143,7 @@ func buildServer(o serverOptions, log *slog.Logger) (*server.Server, func()) {
 		MaxUploadBytes: o.maxUploadBytes, Credentials: credentialsAvailable, Installer: newInstaller(),
 		FSRoot: o.root, UI: UI,
 	})
-	return srv, func() {
+	return srv, mgr, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		mgr.Shutdown(ctx)
@@ -143,8 +169,26 @@ func runServer(ctx context.Context, o serverOptions, log *slog.Logger) error {
 		log.Info("killed agent process groups a previous instance left behind", "groups", killed)
 	}
 	defer stopReaping() // runs last: after every group was killed
-	srv, cleanup := buildServer(o, log)
+	st, err := openStore(ctx, o.store, o.dataDir, log)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		defer st.Close() // after the sessions are shut down
+		o.st = st
+	}
+	srv, mgr, cleanup := buildServerManager(o, log)
 	defer cleanup()
+	if st != nil {
+		n, err := mgr.Reload(ctx)
+		if err != nil {
+			return err
+		}
+		log.Info("sessions reloaded from the store", "count", n)
+		rctx, stopRetain := context.WithCancel(ctx)
+		defer stopRetain()
+		go retain(rctx, mgr, o.store, log, time.Hour)
+	}
 	defer process.KillAll(3 * time.Second)
 
 	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, o.port))

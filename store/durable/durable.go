@@ -58,13 +58,15 @@ type Store struct {
 	mem  *memory.Store
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	queue   []op // writes the database has not taken yet, in order
-	wake    chan struct{}
-	drained chan struct{} // closed and replaced whenever the queue empties
-	stop    chan struct{}
-	exited  chan struct{}
-	failing bool
+	mu        sync.Mutex
+	queue     []op // writes the database has not taken yet, in order
+	wake      chan struct{}
+	drained   chan struct{} // closed and replaced whenever the queue empties
+	stop      chan struct{}
+	exited    chan struct{}
+	failing   bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -275,8 +277,13 @@ func (s *Store) Events(ctx context.Context, id string, after uint64, limit int) 
 }
 
 // Close writes what is queued (for up to WriteTimeout) and closes the
-// database store.
+// database store. Later calls do nothing.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), WriteTimeout)
 	if err := s.Flush(ctx); err != nil {
 		s.log.Error("store closed with writes the database did not take", "pending", s.Pending())

@@ -665,6 +665,7 @@ export type components = {
             action: string;
             metadata: unknown;
             permission_id: string;
+            reason?: string;
             status: string;
         };
         PermissionReplyRequest: {
@@ -690,6 +691,7 @@ export type components = {
             options: string[] | null;
             prompt: string;
             question_id: string;
+            reason?: string;
             response: string | null;
             status: string;
         };
@@ -725,6 +727,7 @@ export type components = {
              * @description Unix epoch milliseconds.
              */
             createdAt: number;
+            detached?: boolean;
             directory: string | null;
             ended: boolean;
             /** Format: int64 */
