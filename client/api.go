@@ -49,6 +49,36 @@ func (c *Client) Sessions(ctx context.Context) ([]schema.SessionInfo, error) {
 	return out.Sessions, err
 }
 
+// SessionsQuery pages and filters a session list (zero values: all).
+type SessionsQuery struct {
+	Agent string
+	// Status is live, detached or ended.
+	Status string
+	// Since keeps sessions updated at or after this time (Unix ms).
+	Since  int64
+	Limit  int
+	Cursor string
+}
+
+// SessionsPage lists one page of sessions; NextCursor continues it.
+func (c *Client) SessionsPage(ctx context.Context, q SessionsQuery) (schema.SessionListResponse, error) {
+	v := url.Values{}
+	for k, val := range map[string]string{"agent": q.Agent, "status": q.Status, "cursor": q.Cursor} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if q.Since > 0 {
+		v.Set("since", strconv.FormatInt(q.Since, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	var out schema.SessionListResponse
+	err := c.do(ctx, request{method: http.MethodGet, path: "/v1/sessions", query: v}, &out)
+	return out, err
+}
+
 // CreateSession creates a session with the given id.
 func (c *Client) CreateSession(ctx context.Context, id string, req schema.CreateSessionRequest) (schema.CreateSessionResponse, error) {
 	var out schema.CreateSessionResponse

@@ -170,6 +170,9 @@ type SessionInfo struct {
 // SessionListResponse is the body of GET /v1/sessions.
 type SessionListResponse struct {
 	Sessions []SessionInfo `json:"sessions"`
+	// NextCursor is our extension: set when a limit cut the list; pass it
+	// as cursor to get the next page.
+	NextCursor *string `json:"nextCursor,omitempty"`
 }
 
 // MessageAttachment names a file sent along with a message.

@@ -27,9 +27,15 @@ type messageIn struct {
 }
 
 func (s *Server) registerSessions() {
-	huma.Register(s.api, op("listSessions", http.MethodGet, "/v1/sessions", "List sessions, newest first", "sessions"),
-		wrap(s, func(ctx context.Context, _ *struct{}) (*sessionListOut, error) {
-			return &sessionListOut{Body: schema.SessionListResponse{Sessions: s.cfg.Manager.List()}}, nil
+	list := op("listSessions", http.MethodGet, "/v1/sessions", "List sessions, newest first", "sessions")
+	list.Errors = []int{400}
+	huma.Register(s.api, list,
+		wrap(s, func(ctx context.Context, in *sessionListIn) (*sessionListOut, error) {
+			res, err := pageSessions(s.cfg.Manager.List(), in)
+			if err != nil {
+				return nil, err
+			}
+			return &sessionListOut{Body: res}, nil
 		}))
 
 	create := op("createSession", http.MethodPost, "/v1/sessions/{session_id}", "Create a session with a client-chosen id", "sessions")

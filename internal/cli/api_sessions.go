@@ -15,28 +15,38 @@ import (
 )
 
 func newAPISessionsCmd(o *apiOptions) *cobra.Command {
+	var lq client.SessionsQuery
 	list := apiCmd("listSessions", &cobra.Command{
 		Use:     "list",
 		Short:   "List sessions, newest first",
-		Example: "  sandbox-agent api sessions list",
+		Example: "  sandbox-agent api sessions list\n  sandbox-agent api sessions list --status detached --agent claude --limit 20",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ss, err := o.client().Sessions(cmd.Context())
+			page, err := o.client().SessionsPage(cmd.Context(), lq)
 			if err != nil {
 				return err
 			}
 			if !o.human(cmd) {
-				return writeJSON(cmd.OutOrStdout(), schema.SessionListResponse{Sessions: ss})
+				return writeJSON(cmd.OutOrStdout(), page)
 			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "SESSION\tAGENT\tMODE\tEVENTS\tENDED\tCREATED")
-			for _, s := range ss {
+			for _, s := range page.Sessions {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.SessionID, s.Agent, s.AgentMode, s.EventCount, yesNo(s.Ended),
 					time.UnixMilli(s.CreatedAt).Format(time.DateTime))
+			}
+			if page.NextCursor != nil {
+				fmt.Fprintf(tw, "(more: --cursor %s)\n", *page.NextCursor)
 			}
 			return tw.Flush()
 		},
 	})
+	lf := list.Flags()
+	lf.StringVar(&lq.Agent, "agent", "", "only sessions of this agent")
+	lf.StringVar(&lq.Status, "status", "", "only sessions in this state: live, detached or ended")
+	lf.Int64Var(&lq.Since, "since", 0, "only sessions updated at or after this time (Unix epoch milliseconds)")
+	lf.IntVar(&lq.Limit, "limit", 0, "at most this many sessions (0: all); the output's nextCursor continues")
+	lf.StringVar(&lq.Cursor, "cursor", "", "continue after the page that returned this nextCursor")
 	get := apiCmd("getSession", &cobra.Command{
 		Use:     "get <session-id>",
 		Short:   "Show one session",

@@ -67,7 +67,7 @@ func crashRestart(t *testing.T, data string, args ...string) {
 		}
 		got = append(got, ev)
 		if ev.Type == schema.EventItemDelta && len(got) >= 8 && killed != nil {
-			go func(ch chan struct{}) { srv.kill(syscall.SIGKILL); close(ch) }(killed)
+			go func(first *runningServer, ch chan struct{}) { first.kill(syscall.SIGKILL); close(ch) }(srv, killed)
 			defer func(ch chan struct{}) { <-ch }(killed)
 			killed = nil
 		}

@@ -23,6 +23,7 @@ import type {
   FsUploadBatchResponse,
   FsWriteResponse,
   HealthResponse,
+  ListSessionsQuery,
   MessageRequest,
   PermissionReplyRequest,
   QuestionReplyRequest,
@@ -174,9 +175,13 @@ export class SandboxAgent {
     return this.json("POST", `/sessions/${seg(sessionId)}`, { json: request });
   }
 
-  /** Lists sessions, newest first (ended ones included). */
-  async listSessions(): Promise<SessionListResponse> {
-    return lists(await this.json("GET", "/sessions"), "sessions");
+  /**
+   * Lists sessions, newest first (ended ones included). Optional paging and
+   * filters: `limit` with `cursor` (a previous page's `nextCursor`), `agent`,
+   * `status` (live, detached, ended) and `since` (updated at or after, Unix ms).
+   */
+  async listSessions(query: ListSessionsQuery = {}): Promise<SessionListResponse> {
+    return lists(await this.json("GET", "/sessions", { query }), "sessions");
   }
 
   /** One session's state. */

@@ -168,6 +168,20 @@ export interface EventsQuery {
   includeRaw?: boolean;
 }
 
+/** Paging and filters of `listSessions` (all optional). */
+export interface ListSessionsQuery {
+  /** Only sessions of this agent. */
+  agent?: string;
+  /** Only sessions in this state. */
+  status?: "live" | "detached" | "ended";
+  /** Only sessions updated at or after this time (Unix epoch milliseconds). */
+  since?: number;
+  /** At most this many sessions; `nextCursor` of the response continues the list. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
 /** Options of `postMessageStream` and `streamTurn`. */
 export interface TurnStreamQuery {
   includeRaw?: boolean;

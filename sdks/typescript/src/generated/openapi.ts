@@ -749,6 +749,7 @@ export type components = {
             variant: string | null;
         };
         SessionListResponse: {
+            nextCursor?: string;
             sessions: components["schemas"]["SessionInfo"][] | null;
         };
         SessionStartedData: {
@@ -1601,7 +1602,18 @@ export interface operations {
     };
     listSessions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only sessions of this agent. */
+                agent?: string;
+                /** @description Continue a list after the page that returned this nextCursor. */
+                cursor?: string;
+                /** @description Return at most this many sessions; nextCursor continues the list. 0 or absent: all. */
+                limit?: number;
+                /** @description Only sessions updated at or after this time (Unix epoch milliseconds). */
+                since?: number;
+                /** @description Only sessions in this state: live (its agent runs or can be sent to), detached (reloaded after a restart; the next message resumes it), ended. */
+                status?: "live" | "detached" | "ended";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1617,8 +1629,26 @@ export interface operations {
                     "application/json": components["schemas"]["SessionListResponse"];
                 };
             };
-            /** @description Error */
-            default: {
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
                 headers: {
                     [name: string]: unknown;
                 };
