@@ -439,6 +439,7 @@ class PermissionEventData(BaseModel):
     action: str
     metadata: Any
     permission_id: str
+    reason: str | None = None
     status: str
 
 
@@ -494,6 +495,7 @@ class QuestionEventData(BaseModel):
     options: list[str] | None
     prompt: str
     question_id: str
+    reason: str | None = None
     response: str | None
     status: str
 
@@ -589,6 +591,7 @@ class SessionInfo(BaseModel):
     """
     Unix epoch milliseconds.
     """
+    detached: bool | None = None
     directory: str | None
     ended: bool
     eventCount: Annotated[int, Field(ge=0)]
@@ -610,6 +613,7 @@ class SessionListResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
+    nextCursor: str | None = None
     sessions: list[SessionInfo] | None
 
 
