@@ -148,3 +148,27 @@ def test_interrupt_terminate_and_delete(sdk: SandboxAgent) -> None:
     with pytest.raises(SandboxAgentError) as stream_gone:
         next(iter(sdk.stream_events(sid)))
     assert stream_gone.value.status == 404
+
+
+def test_sessions_list_pages_and_filters(sdk: SandboxAgent) -> None:
+    ids = [session_id("list") for _ in range(3)]
+    for sid in ids:
+        sdk.create_session(sid, agent="mock")
+    sdk.terminate_session(ids[0])
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = sdk.list_sessions(agent="mock", limit=2, cursor=cursor)
+        pages += 1
+        seen += [s.sessionId for s in page.sessions or []]
+        cursor = page.nextCursor
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
+    assert pages >= 2
+    ended = {s.sessionId for s in sdk.list_sessions(status="ended").sessions or []}
+    assert ids[0] in ended and not {ids[1], ids[2]} & ended
+    with pytest.raises(SandboxAgentError) as info:
+        sdk.list_sessions(status="sleeping")
+    assert info.value.status in (400, 422)
