@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -100,6 +101,31 @@ func TestVersion(t *testing.T) {
 	}
 	if out := c.ok(t, "version").stdout; !strings.Contains(out, "commit:   "+testCommit) {
 		t.Fatalf("version: %s", out)
+	}
+}
+
+// Unstamped, the version is the module's when built from a module download
+// (go install …@v1.2.3; internal/release checks the real thing), and the
+// dev version when built from a checkout.
+func TestModuleVersion(t *testing.T) {
+	mod := func(v string, settings ...debug.BuildSetting) *debug.BuildInfo {
+		return &debug.BuildInfo{Main: debug.Module{Path: "github.com/sandbox-agent/sandbox-agent", Version: v}, Settings: settings}
+	}
+	vcs := debug.BuildSetting{Key: "vcs.revision", Value: "c94505b1d2e0"}
+	for _, c := range []struct {
+		info *debug.BuildInfo
+		want string
+	}{
+		{mod("v1.2.3"), "v1.2.3"},
+		{mod("v0.0.0-20261129095955-c94505b1d2e0"), "v0.0.0-20261129095955-c94505b1d2e0"},
+		{mod("v0.0.0-20261129095955-c94505b1d2e0+dirty", vcs), devVersion},
+		{mod("(devel)"), devVersion},
+		{mod(""), devVersion},
+		{nil, devVersion},
+	} {
+		if got := moduleVersion(c.info); got != c.want {
+			t.Errorf("moduleVersion(%+v) = %q, want %q", c.info, got, c.want)
+		}
 	}
 }
 

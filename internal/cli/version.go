@@ -14,13 +14,43 @@ import (
 //	-X github.com/sandbox-agent/sandbox-agent/internal/cli.Commit=$(git rev-parse HEAD)
 //	-X github.com/sandbox-agent/sandbox-agent/internal/cli.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 //
-// Commit and Date fall back to what the Go toolchain recorded of the
-// checkout (vcs.revision, vcs.time) when not stamped.
+// Unstamped, Version is the module version the Go toolchain recorded
+// (`go install …@v1.2.3` builds from the module, with no checkout), else
+// devVersion; Commit and Date fall back to what it recorded of the checkout
+// (vcs.revision, vcs.time).
 var (
-	Version = "0.2.0-dev"
+	Version = ""
 	Commit  = ""
 	Date    = ""
 )
+
+// devVersion is the version of a build from a checkout, unstamped.
+const devVersion = "0.2.0-dev"
+
+func init() {
+	if Version == "" {
+		info, _ := debug.ReadBuildInfo()
+		Version = moduleVersion(info)
+	}
+}
+
+// moduleVersion is the version of the main module when it was built from
+// a module download (go install …@version); devVersion for a build from a
+// checkout, whose pseudo-version says less than the commit and date do.
+func moduleVersion(info *debug.BuildInfo) string {
+	if info == nil {
+		return devVersion
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return devVersion
+		}
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	return devVersion
+}
 
 // BuildInfo is what `version --json` prints.
 type BuildInfo struct {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"debug/buildinfo"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -87,8 +88,16 @@ func TestGoInstallLatest(t *testing.T) {
 	if bi.Main.Path != modulePath || bi.Main.Version != version {
 		t.Errorf("installed binary is %s@%s, want %s@%s", bi.Main.Path, bi.Main.Version, modulePath, version)
 	}
-	if out, err := exec.Command(bin, "--version").CombinedOutput(); err != nil {
-		t.Errorf("%s --version: %v\n%s", bin, err, out)
+	// Nothing stamped it: `version` is the module version it was installed at.
+	out, err := exec.Command(bin, "version", "--json").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s version --json: %v\n%s", bin, err, out)
+	}
+	var info struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(out, &info); err != nil || info.Version != version {
+		t.Errorf("version --json = %s (%v), want version %s", out, err, version)
 	}
 }
 
