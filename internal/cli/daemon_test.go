@@ -21,6 +21,27 @@ func TestDaemon(t *testing.T) {
 	state := filepath.Join(home, ".local", "share", "sandbox-agent", "daemon", "daemon-127-0-0-1-"+port)
 	flags := []string{"--port", port, "--timeout", patience.String()}
 	run := func(args ...string) []string { return append(args, flags...) }
+	// The daemon is detached: a test that fails half-way must not leave it
+	// running. Every daemon the test saw, and the one its pid file names at
+	// the end, is killed unless already gone.
+	var daemons []int
+	daemonPID := func() int {
+		t.Helper()
+		pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, state+".pid")))
+		daemons = append(daemons, pid)
+		return pid
+	}
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(state + ".pid"); err == nil {
+			p, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			daemons = append(daemons, p)
+		}
+		for _, p := range daemons {
+			if ours(p) {
+				_ = syscall.Kill(p, syscall.SIGKILL)
+			}
+		}
+	})
 
 	r := c.run(t, "", run("daemon", "status")...)
 	if r.code != 3 || r.stdout != "Daemon not running\n" {
@@ -52,7 +73,7 @@ func TestDaemon(t *testing.T) {
 	if err := bystander.Process.Signal(syscall.Signal(0)); err != nil {
 		t.Fatalf("the bystander of the stale pid file was hurt: %v", err)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, state+".pid")))
+	pid := daemonPID()
 	if pid == 0 || pid == bystander.Process.Pid {
 		t.Fatalf("pid file: %d", pid)
 	}
@@ -89,7 +110,7 @@ func TestDaemon(t *testing.T) {
 		t.Fatalf("upgrade: %+v", r)
 	}
 	old := pid
-	pid, _ = strconv.Atoi(strings.TrimSpace(readFile(t, state+".pid")))
+	pid = daemonPID()
 	if pid == old || !ours(pid) {
 		t.Fatalf("after upgrade: pid %d (was %d)", pid, old)
 	}
