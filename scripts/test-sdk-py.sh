@@ -33,7 +33,7 @@ cd sdks/python
 echo "-- models up to date"
 "$py" scripts/generate_models.py --check
 echo "-- mypy --strict"
-MYPYPATH=src "$py" -m mypy --strict src/sandbox_agent examples tests
+MYPYPATH=src "$py" -m mypy --strict src/sandbox_agent examples tests bench
 echo "-- pytest"
 PYTHONPATH=src "$py" -m pytest -q -p no:cacheprovider
 echo "-- build, install the wheel into a fresh venv, run the example"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox_agent import AsyncSandboxAgent, Reconnect, SandboxAgent, SandboxAgentError, StreamProtocolError
+from sandbox_agent import AsyncSandboxAgent, Reconnect, SandboxAgent, SandboxAgentError, StreamProtocolError, models
 
 SSE = {"Content-Type": "text/event-stream"}
 FAST = Reconnect(initial_delay=0.001, max_delay=0.002, max_attempts=3)
@@ -137,6 +137,17 @@ def test_the_idle_timeout_is_the_read_timeout_of_a_stream() -> None:
     sdk = SandboxAgent("http://sa.test", transport=httpx.MockTransport(handler), timeout=httpx.Timeout(7.0, connect=2.0))
     take(sdk.stream_events("s1", idle_timeout=42.0), 1)
     assert seen[0] == {"connect": 2.0, "read": 42.0, "write": 7.0, "pool": 7.0}
+
+
+def test_events_split_at_any_byte_parse_the_same() -> None:
+    ev = event(1, "item.delta")
+    ev["data"]["delta"] = "naïve ☃ — 雪"
+    body = frame(ev).replace(b"\n", b"\r\n") + frame(event(2, "turn.ended"))
+    server = Server()
+    server.answers = [httpx.Response(200, headers=SSE, stream=Script([body[i : i + 1] for i in range(len(body))], drop=False))]
+    got = take(sync(server).stream_events("s1", reconnect=FAST), 2)
+    assert [e.sequence for e in got] == [1, 2]
+    assert isinstance(got[0], models.ItemDeltaEvent) and got[0].data.delta == "naïve ☃ — 雪"
 
 
 def test_stream_events_starts_after_the_offset() -> None:
