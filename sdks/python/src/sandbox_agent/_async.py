@@ -65,6 +65,8 @@ class AsyncSandboxAgent(ClientBase):
         args: Sequence[str] = (),
         start_timeout: float = 15.0,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        install_timeout: float | httpx.Timeout | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> AsyncSandboxAgent:
         """Spawns ``sandbox-agent server`` and waits until it is healthy; see :meth:`SandboxAgent.start`."""
         server = EmbeddedServer(binary=binary, host=host, port=port, token=token, log=log, env=env, args=args)
@@ -73,7 +75,7 @@ class AsyncSandboxAgent(ClientBase):
         except BaseException:
             await asyncio.to_thread(server.stop)
             raise
-        client = cls(server.base_url, server.token, timeout=timeout)
+        client = cls(server.base_url, server.token, headers=headers, timeout=timeout, install_timeout=install_timeout)
         client._server = server
         return client
 

@@ -71,12 +71,17 @@ class SandboxAgent(ClientBase):
         args: Sequence[str] = (),
         start_timeout: float = 15.0,
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        install_timeout: float | httpx.Timeout | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> SandboxAgent:
         """Spawns ``sandbox-agent server`` (``binary``, else ``SANDBOX_AGENT_BIN``,
         else PATH) on a free loopback port with a fresh random token, waits
         until it answers ``/v1/health`` and returns a client of it.
         :meth:`close` (or leaving the ``with`` block) stops the server; so
-        does the end of this Python process.
+        does the end of this Python process. ``log`` is where the server's log
+        goes (``"inherit"``: this process's stderr, ``"silent"``), ``env`` and
+        ``args`` extend its environment and command line, ``start_timeout``
+        bounds the wait; the other options are the constructor's.
         """
         server = EmbeddedServer(binary=binary, host=host, port=port, token=token, log=log, env=env, args=args)
         try:
@@ -84,7 +89,7 @@ class SandboxAgent(ClientBase):
         except BaseException:
             server.stop()
             raise
-        client = cls(server.base_url, server.token, timeout=timeout)
+        client = cls(server.base_url, server.token, headers=headers, timeout=timeout, install_timeout=install_timeout)
         client._server = server
         return client
 

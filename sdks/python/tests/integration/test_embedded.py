@@ -89,9 +89,10 @@ def test_a_given_token_and_port_are_used(binary: str) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with SandboxAgent.start(binary=binary, port=port, token="given", log="silent") as sdk:
+    with SandboxAgent.start(binary=binary, port=port, token="given", log="silent", headers={"X-Extra": "1"}) as sdk:
         assert (sdk.base_url, sdk.token) == (f"http://127.0.0.1:{port}", "given")
         assert sdk.list_sessions() is not None
+        assert sdk._http.headers["x-extra"] == "1"
 
 
 def test_a_missing_binary_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
