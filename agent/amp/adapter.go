@@ -161,7 +161,7 @@ func (a *Adapter) Open(ctx context.Context, spec agent.Spec, sink agent.Sink) (a
 		return nil, agent.Errorf(agent.ErrInvalidRequest, "invalid permission mode: %s", spec.PermissionMode)
 	}
 	if !a.hasKey(spec) {
-		return nil, problem.Invalid("amp needs AMP_API_KEY (an Amp access token, see https://ampcode.com/settings) in the server's environment; none is set").
+		return nil, problem.Invalid("amp needs AMP_API_KEY (an Amp access token, see https://ampcode.com/settings) in the server's environment, or a key saved by `amp login`; there is none").
 			With("field", "AMP_API_KEY")
 	}
 	p, err := a.probes.get(ctx, path)
@@ -184,15 +184,45 @@ func (a *Adapter) Open(ctx context.Context, spec agent.Spec, sink agent.Sink) (a
 	return newConn(a, path, p, mode, dir, spec, sink), nil
 }
 
-// hasKey reports whether the CLI will have an Amp access token.
+// hasKey reports whether the CLI will have an Amp access token: in
+// AMP_API_KEY, or saved by `amp login` in its secrets file.
 func (a *Adapter) hasKey(spec agent.Spec) bool {
 	for _, kv := range append(append([]string(nil), spec.Env...), a.opts.Env...) {
 		if k, v, _ := strings.Cut(kv, "="); k == "AMP_API_KEY" && v != "" {
 			return true
 		}
 	}
-	v, ok := a.opts.LookupEnv("AMP_API_KEY")
-	return ok && v != ""
+	if v, ok := a.opts.LookupEnv("AMP_API_KEY"); ok && v != "" {
+		return true
+	}
+	return a.loggedIn()
+}
+
+// loggedIn reports whether `amp login` saved an API key in the CLI's file
+// storage (<data dir>/amp/secrets.json, keys "apiKey@<service url>").
+func (a *Adapter) loggedIn() bool {
+	data, _ := a.opts.LookupEnv("XDG_DATA_HOME")
+	if data == "" {
+		home, _ := a.opts.LookupEnv("HOME")
+		if home == "" {
+			return false
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	b, err := os.ReadFile(filepath.Join(data, "amp", "secrets.json"))
+	if err != nil {
+		return false
+	}
+	var secrets map[string]any
+	if json.Unmarshal(b, &secrets) != nil {
+		return false
+	}
+	for k, v := range secrets {
+		if s, ok := v.(string); ok && s != "" && strings.HasPrefix(k, "apiKey@") {
+			return true
+		}
+	}
+	return false
 }
 
 // settingsFile is the per-session settings the CLI reads (AMP_SETTINGS_FILE),

@@ -106,8 +106,26 @@ func TestOpenWithoutKeyNamesAMPAPIKey(t *testing.T) {
 	if !ok || pe.HTTPStatus() != 400 || pe.Details["field"] != "AMP_API_KEY" || !strings.Contains(pe.Detail, "AMP_API_KEY") {
 		t.Fatalf("got %v (%+v)", err, pe)
 	}
+	// A key saved by `amp login` does too.
+	data := t.TempDir()
+	a.opts.LookupEnv = func(k string) (string, bool) { return map[string]string{"XDG_DATA_HOME": data}[k], k == "XDG_DATA_HOME" }
+	if _, err := a.Open(context.Background(), agent.Spec{SessionID: "s"}, newRecorder()); err == nil {
+		t.Fatal("an empty data dir counted as logged in")
+	}
+	if err := os.MkdirAll(filepath.Join(data, "amp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "amp", "secrets.json"), []byte(`{"apiKey@https://ampcode.com/":"sgamp_x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.Open(context.Background(), agent.Spec{SessionID: "s", Dir: t.TempDir()}, newRecorder())
+	if err != nil {
+		t.Fatalf("logged in with amp login: %v", err)
+	}
+	_ = c.Close(context.Background())
+	a.opts.LookupEnv = func(string) (string, bool) { return "", false }
 	// The session's own environment may carry it too.
-	c, err := a.Open(context.Background(), agent.Spec{SessionID: "s", Dir: t.TempDir(), Env: []string{"AMP_API_KEY=k"}}, newRecorder())
+	c, err = a.Open(context.Background(), agent.Spec{SessionID: "s", Dir: t.TempDir(), Env: []string{"AMP_API_KEY=k"}}, newRecorder())
 	if err != nil {
 		t.Fatal(err)
 	}
