@@ -36,7 +36,9 @@ func init() {
 				return []string{"AMP_URL=" + r.LLM.URL()}
 			}
 			url := r.LLM.URL()
-			if behave, ok := ampStubRows[rowID(r)]; ok {
+			if rowID(r) == "amp-service-down" {
+				url = closedURL(r.T)
+			} else if behave, ok := ampStubRows[rowID(r)]; ok {
 				url = newAmpStub(r.T, behave).url
 			}
 			return []string{"AMP_URL=" + url, "AMP_API_KEY=test"}
@@ -49,6 +51,7 @@ func init() {
 		{ID: "amp-service-404", Title: "Amp: service answers 404 → error event with the CLI's message, turn and session end, no process left", Run: runAmpRefused("API request for getUserInfo failed: 404")},
 		{ID: "amp-service-401", Title: "Amp: service answers 401 → error event with the CLI's message, turn and session end, no process left", Run: runAmpRefused("Invalid or missing API key")},
 		{ID: "amp-service-5xx", Title: "Amp: service answers 500 → error event with the CLI's message, turn and session end, no process left", Run: runAmpRefused("Amp server returned an error")},
+		{ID: "amp-service-down", Title: "Amp: nothing listens at AMP_URL → error event with the CLI's message, turn and session end, no process left", Run: runAmpRefused("Couldn't connect to the Amp server")},
 		{ID: "amp-terminate", Title: "Amp: terminate while the CLI waits on the service ends the session and leaves no process", Run: runAmpTerminate},
 	} {
 		s.Only = only
@@ -134,6 +137,17 @@ func (s *ampStub) requests() []string {
 	return slices.Clone(s.reqs)
 }
 
+// closedURL is a loopback URL nothing listens at.
+func closedURL(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	return url
+}
+
 func runAmpVersion(r *Run) {
 	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
 	defer cancel()
@@ -198,12 +212,15 @@ func runAmpMissingKey(r *Run) {
 	}
 }
 
-// runAmpRefused: the CLI reaches the stub (with our AMP_API_KEY), is
-// refused, and says why; that message ends the turn as an error event and
+// runAmpRefused: the CLI reaches the stub (with our AMP_API_KEY) and is
+// refused, or reaches nothing, and says why; that message ends the turn as an error event and
 // the session with it (no thread was made: every retry would fail alike).
 func runAmpRefused(want string) func(r *Run) {
 	return func(r *Run) {
-		stub := stubOf(r)
+		var stub *ampStub
+		if _, ok := ampStubRows[rowID(r)]; ok {
+			stub = stubOf(r)
+		}
 		r.CreateSession()
 		start := time.Now()
 		r.Send("Say hello.")
@@ -218,9 +235,11 @@ func runAmpRefused(want string) func(r *Run) {
 			r.T.Errorf("session.ended %+v, want reason error with %q", ended, want)
 		}
 		r.T.Logf("refused turn ended after %v", time.Since(start).Round(time.Millisecond))
-		reqs := stub.requests()
-		if len(reqs) == 0 || !strings.HasPrefix(reqs[0], "POST /api/internal?getUserInfo Bearer test") {
-			r.T.Errorf("the CLI did not ask the stub with AMP_API_KEY: %q", reqs)
+		if stub != nil {
+			reqs := stub.requests()
+			if len(reqs) == 0 || !strings.HasPrefix(reqs[0], "POST /api/internal?getUserInfo Bearer test") {
+				r.T.Errorf("the CLI did not ask the stub with AMP_API_KEY: %q", reqs)
+			}
 		}
 		deadline := time.Now().Add(10 * time.Second)
 		for _, p := range r.AgentProcs() {
