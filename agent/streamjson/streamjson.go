@@ -40,11 +40,9 @@ type Init struct {
 // Message is an Anthropic Messages API message as the CLIs wrap it.
 // Amp's messages carry no id.
 type Message struct {
-	ID         string          `json:"id"`
-	Model      string          `json:"model"`
-	Content    json.RawMessage `json:"content"`
-	StopReason json.RawMessage `json:"stop_reason"`
-	Usage      json.RawMessage `json:"usage"`
+	ID      string          `json:"id"`
+	Model   string          `json:"model"`
+	Content json.RawMessage `json:"content"`
 }
 
 // ContentBlock is one block of a message's content (any block type).
