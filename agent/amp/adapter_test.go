@@ -341,3 +341,37 @@ func TestParseHelpOlderFlags(t *testing.T) {
 		t.Errorf("args %q", got)
 	}
 }
+
+func TestSettingsFileCarriesMCPServers(t *testing.T) {
+	on, off := true, false
+	dir, err := writeSettings(agent.Spec{MCP: map[string]schema.McpServerConfig{
+		"local":  {Type: schema.McpLocal, Command: []string{"node", "server.js"}, Args: []string{"--x"}, Env: map[string]string{"K": "V"}},
+		"remote": {Type: schema.McpRemote, URL: "http://127.0.0.1:9/mcp", Headers: map[string]string{"Authorization": "Bearer t"}, Enabled: &on},
+		"off":    {Type: schema.McpLocal, Command: []string{"nope"}, Enabled: &off},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	b, err := os.ReadFile(filepath.Join(dir, settingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		AllowAll bool                      `json:"amp.dangerouslyAllowAll"`
+		Updates  string                    `json:"amp.updates.mode"`
+		MCP      map[string]map[string]any `json:"amp.mcpServers"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.AllowAll || s.Updates != "disabled" || len(s.MCP) != 2 {
+		t.Fatalf("settings %s", b)
+	}
+	if got, _ := json.Marshal(s.MCP["local"]); string(got) != `{"args":["server.js","--x"],"command":"node","env":{"K":"V"}}` {
+		t.Errorf("local %s", got)
+	}
+	if got, _ := json.Marshal(s.MCP["remote"]); string(got) != `{"headers":{"Authorization":"Bearer t"},"url":"http://127.0.0.1:9/mcp"}` {
+		t.Errorf("remote %s", got)
+	}
+}
