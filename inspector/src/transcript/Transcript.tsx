@@ -390,6 +390,7 @@ const QuestionCard = memo(
     const meta = (req.metadata ?? {}) as Record<string, unknown>;
     const multi = meta.multiSelect === true;
     const options = req.options ?? [];
+    const descriptions = (meta.optionDescriptions && typeof meta.optionDescriptions === "object" ? meta.optionDescriptions : {}) as Record<string, string>;
     const plan = typeof meta.plan === "string" ? meta.plan : undefined;
     const [picked, setPicked] = useState<string[]>([]);
     const [other, setOther] = useState("");
@@ -445,6 +446,7 @@ const QuestionCard = memo(
                     disabled={busy}
                   />
                   {opt}
+                  {descriptions[opt] ? <span className="muted"> — {descriptions[opt]}</span> : null}
                 </label>
               ))}
               {options.length === 0 ? (
