@@ -47,7 +47,8 @@ function SessionRow({ info: s, data, active, now, onOpen }: { info: SessionInfo;
   useSessionVersion(data);
   const pending = data?.transcript.pending ?? 0;
   const running = data?.transcript.running ?? false;
-  const status = s.ended || data?.transcript.ended ? "ended" : running ? "running" : "idle";
+  // detached: reloaded after a server restart; the next message resumes it.
+  const status = s.ended || data?.transcript.ended ? "ended" : running ? "running" : s.detached ? "detached" : "idle";
   return (
     <li>
       <button type="button" className={`session-row${active ? " active" : ""}`} onClick={() => onOpen(s.sessionId)} data-session={s.sessionId}>
