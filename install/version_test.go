@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/procs"
 )
 
 func TestVersionProbesAndCache(t *testing.T) {
@@ -65,31 +65,7 @@ func TestVersionTimeoutKillsProcessGroup(t *testing.T) {
 	}
 	// The timing alone would pass with only the shell killed (WaitDelay
 	// stops waiting for the pipes sleep holds): sleep itself must be gone.
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !gone(pid); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("the probe's child %d survived the timeout", pid)
-		}
-	}
-}
-
-// gone reports whether pid no longer runs; a zombie (waiting for an init
-// that may never reap it) counts as gone.
-func gone(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return syscall.Kill(pid, 0) != nil
-	}
-	s := string(stat)
-	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
+	procs.WaitGone(t, procs.PIDFile(t, pidFile), 5*time.Second, "the probe's child")
 }
 
 // A binary whose probe fails reports the version the installer recorded

@@ -9,13 +9,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/agent/pending"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/procs"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/server"
 )
@@ -260,7 +260,7 @@ func TestTerminateKillsProcessGroup(t *testing.T) {
 	leader := script.procs["kill"].Pid()
 	script.mu.Unlock()
 	for _, pid := range []int{leader, grandchild} {
-		if !alive(pid) {
+		if !procs.Alive(pid) {
 			t.Fatalf("pid %d not running before terminate", pid)
 		}
 	}
@@ -269,9 +269,9 @@ func TestTerminateKillsProcessGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for alive(leader) || alive(grandchild) {
+	for procs.Alive(leader) || procs.Alive(grandchild) {
 		if time.Now().After(deadline) {
-			t.Fatalf("processes survived terminate: leader %v grandchild %v", alive(leader), alive(grandchild))
+			t.Fatalf("processes survived terminate: leader %v grandchild %v", procs.Alive(leader), procs.Alive(grandchild))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -279,17 +279,4 @@ func TestTerminateKillsProcessGroup(t *testing.T) {
 	if got := skeleton(evs); got[len(got)-1] != "session.ended" {
 		t.Fatalf("events = %v", got)
 	}
-}
-
-// alive reports whether pid is a live (non-zombie) process.
-func alive(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(b))
-	return len(f) > 2 && f[2] != "Z"
 }

@@ -8,12 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/procs"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 )
 
@@ -40,29 +38,5 @@ func TestGitHonoursContext(t *testing.T) {
 	}
 	// The timing alone would pass with only git killed (WaitDelay stops
 	// waiting for the stderr sleep holds): sleep itself must be gone.
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !gone(pid); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("git's child %d survived the cancellation", pid)
-		}
-	}
-}
-
-// gone reports whether pid no longer runs; a zombie (waiting for an init
-// that may never reap it) counts as gone.
-func gone(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return syscall.Kill(pid, 0) != nil
-	}
-	s := string(stat)
-	return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
+	procs.WaitGone(t, procs.PIDFile(t, pidFile), 5*time.Second, "git's child")
 }

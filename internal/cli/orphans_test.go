@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/procs"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -24,15 +25,6 @@ echo $! > "$FAKE_AGENT_CHILD_PID"
 printf '{"type":"control_response","response":{"subtype":"success","request_id":"%s","response":{}}}\n' "$id"
 exec cat >/dev/null
 `
-
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	return !strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " Z")
-}
 
 // TestKilledServerLeavesNoOrphans (issue 8): after kill -9 of the server
 // its agent's own children live on (only the agent got the parent-death
@@ -67,12 +59,12 @@ func TestKilledServerLeavesNoOrphans(t *testing.T) {
 
 	first.kill(syscall.SIGKILL)
 	time.Sleep(300 * time.Millisecond)
-	if !alive(child) {
+	if !procs.Alive(child) {
 		t.Fatal("the agent's child died with the server: the test proves nothing")
 	}
 
 	second := startBinary(t, env, "", "--data-dir", data)
-	for deadline := time.Now().Add(10 * time.Second); alive(child); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); procs.Alive(child); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the orphaned child %d survived the next start; logs:\n%s", child, second.log())
 		}
@@ -91,7 +83,7 @@ func TestKilledServerLeavesNoOrphans(t *testing.T) {
 	third := startBinary(t, env, "", "--data-dir", data)
 	_ = third
 	time.Sleep(300 * time.Millisecond)
-	if !alive(child2) {
+	if !procs.Alive(child2) {
 		t.Fatal("a new server killed the agents of a server that still runs")
 	}
 }
