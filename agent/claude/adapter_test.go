@@ -42,6 +42,14 @@ func (r *recorder) all() []agent.Draft {
 	return append([]agent.Draft(nil), r.drafts...)
 }
 
+// send starts a turn with text, failing the test when the adapter refuses it.
+func send(t *testing.T, c agent.Conn, text string) {
+	t.Helper()
+	if err := c.Send(context.Background(), agent.Prompt{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitFor waits until n drafts satisfy pred, and returns them.
 func (r *recorder) waitFor(t *testing.T, n int, what string, pred func(agent.Draft) bool) []agent.Draft {
 	t.Helper()
@@ -111,9 +119,7 @@ func TestTurnTheCLIStarts(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{InterruptGrace: 5 * time.Second})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "later"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "later")
 	rec.waitFor(t, 1, "the CLI's own turn.started", isType(schema.EventTurnStarted))
 	rec.waitFor(t, 1, "its message", func(d agent.Draft) bool {
 		return d.Type == schema.EventItemCompleted && schema.Deref(d.Data.(*schema.ItemEventData).Item.NativeItemID) == "msg_report"
@@ -141,9 +147,7 @@ func TestTurnTheCLIStarts(t *testing.T) {
 	if pending != 0 {
 		t.Errorf("%d turns pending after the CLI's own turn ended", pending)
 	}
-	if err := c.Send(ctx, agent.Prompt{Text: "hello"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "hello")
 	rec.waitFor(t, 3, "turn.ended", isType(schema.EventTurnEnded))
 	if n := len(filter(rec.all(), isType(schema.EventTurnStarted))); n != 1 {
 		t.Errorf("%d turn.started drafts; a sent turn must not get one from the adapter", n)
@@ -164,14 +168,9 @@ func TestMultiTurnInOneProcess(t *testing.T) {
 	a, argsLog := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s", Model: "sonnet", PermissionMode: schema.PermissionModeAcceptEdits})
 	pid := pidOf(c)
-	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "one"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "one")
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
-	if err := c.Send(ctx, agent.Prompt{Text: "two"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "two")
 	rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))
 	if got := pidOf(c); got != pid {
 		t.Errorf("pid changed from %d to %d between turns", pid, got)
@@ -204,9 +203,7 @@ func TestPermissionRoundTrip(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "perm"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "perm")
 	req := rec.waitFor(t, 1, "permission.requested", isType(schema.EventPermissionRequested))[0]
 	pd := req.Data.(*schema.PermissionEventData)
 	if err := c.Answer(ctx, agent.Reply{Kind: agent.ReplyPermission, ID: pd.PermissionID, Permission: schema.ReplyReject, PermissionRequest: pd}); err != nil {
@@ -226,9 +223,7 @@ func TestQuestionRoundTrip(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "ask"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "ask")
 	q := rec.waitFor(t, 1, "question.requested", isType(schema.EventQuestionRequested))[0].Data.(*schema.QuestionEventData)
 	if q.Prompt != "Color?" || strings.Join(q.Options, ",") != "Red,Blue" {
 		t.Errorf("question = %+v", q)
@@ -257,10 +252,7 @@ func TestQuestionRoundTrip(t *testing.T) {
 func TestResumeAfterDeathBetweenTurns(t *testing.T) {
 	a, argsLog := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
-	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "bye"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "bye")
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
 	c.mu.Lock()
 	p := c.cur
@@ -268,9 +260,7 @@ func TestResumeAfterDeathBetweenTurns(t *testing.T) {
 	if p != nil {
 		<-p.done // the fake exits after its reply
 	}
-	if err := c.Send(ctx, agent.Prompt{Text: "again"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "again")
 	rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))
 	for _, d := range rec.all() {
 		if d.Type == schema.EventError || d.Type == schema.EventSessionEnded {
@@ -287,10 +277,7 @@ func TestResumeAfterDeathBetweenTurns(t *testing.T) {
 func TestCrashDuringTurnThenResume(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
-	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "crash"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "crash")
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
 	errs := rec.waitFor(t, 1, "error", isType(schema.EventError))
 	e := errs[0].Data.(*schema.ErrorData)
@@ -298,9 +285,7 @@ func TestCrashDuringTurnThenResume(t *testing.T) {
 		t.Errorf("error = %+v %s", e, e.Details)
 	}
 	// The native id was known (init came first), so the session goes on.
-	if err := c.Send(ctx, agent.Prompt{Text: "after"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "after")
 	rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))
 	for _, d := range rec.all() {
 		if d.Type == schema.EventSessionEnded {
@@ -313,9 +298,7 @@ func TestInterrupt(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "hang"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "hang")
 	rec.waitFor(t, 1, "delta", isType(schema.EventItemDelta))
 	pid := pidOf(c)
 	if err := c.Interrupt(ctx); err != nil {
@@ -339,9 +322,7 @@ func TestInterruptKillsAStubbornProcess(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{InterruptGrace: 300 * time.Millisecond})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "stubborn"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "stubborn")
 	rec.waitFor(t, 1, "delta", isType(schema.EventItemDelta))
 	if err := c.Interrupt(ctx); err != nil {
 		t.Fatal(err)
@@ -353,9 +334,7 @@ func TestInterruptKillsAStubbornProcess(t *testing.T) {
 	if pidOf(c) != 0 {
 		t.Error("the stubborn process is still current")
 	}
-	if err := c.Send(ctx, agent.Prompt{Text: "next"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "next")
 	rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))
 }
 

@@ -42,9 +42,7 @@ func TestCloseDuringRestartLeavesNoProcess(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "bye"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "bye")
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
 	deadline := time.Now().Add(10 * time.Second)
 	for pidOf(c) != 0 && time.Now().Before(deadline) { // the CLI exits after "bye"
@@ -69,17 +67,13 @@ func TestKilledInterruptDoesNotMaskNextFailure(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{InterruptGrace: 200 * time.Millisecond})
 	c, rec := openFake(t, a, agent.Spec{SessionID: "s"})
 	ctx := context.Background()
-	if err := c.Send(ctx, agent.Prompt{Text: "stubborn"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "stubborn")
 	rec.waitFor(t, 1, "delta", isType(schema.EventItemDelta))
 	if err := c.Interrupt(ctx); err != nil {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, 1, "turn.ended", isType(schema.EventTurnEnded))
-	if err := c.Send(ctx, agent.Prompt{Text: "fail"}); err != nil {
-		t.Fatal(err)
-	}
+	send(t, c, "fail")
 	ended := rec.waitFor(t, 2, "turn.ended", isType(schema.EventTurnEnded))[1].Data.(*schema.TurnEventData)
 	if strings.Contains(string(ended.Metadata), "interrupted") {
 		t.Errorf("the failed turn is marked interrupted: %s", ended.Metadata)
