@@ -10,7 +10,7 @@
 // inspector/test-results/ (gitignored). Any console error fails the test.
 //
 // Without chromium it skips, except in CI (CI set) where it fails.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -81,7 +81,7 @@ function check(cond, message) {
 // matching expected (the browser's own report of a failure the connect
 // screen is there to explain).
 async function newPage(viewport = { width: 1280, height: 800 }, expected = []) {
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, permissions: ["clipboard-read", "clipboard-write"] });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   page.on("console", (msg) => {
@@ -185,6 +185,17 @@ try {
     shots.push(await shot(page, "2-demo-done"));
   });
 
+  await step("a session has its own address: a reload replays it", async () => {
+    check(new URL(page.url()).pathname === "/ui/sessions/demo-1", `the address is ${page.url()}`);
+    await page.reload();
+    await page.locator("[data-kind=turn-ended]").first().waitFor();
+    check((await page.locator("[data-kind=question][data-status=answered]").count()) === 1, "the answered question did not replay");
+    await page.goto(`${open.base}/ui/sessions/no-such-session`);
+    await page.getByText("There is no session no-such-session on this server.").waitFor();
+    await page.goBack();
+    await page.locator("[data-kind=turn-ended]").first().waitFor();
+  });
+
   await step("interrupt a running turn", async () => {
     await page.getByLabel("message").fill("demo");
     await page.getByRole("button", { name: "Send" }).click();
@@ -230,6 +241,13 @@ try {
     await page.locator("td.path", { hasText: "/v1/sessions/demo-1/messages" }).first().waitFor();
     check((await page.locator("td.path", { hasText: "/v1/fs/file" }).count()) > 0, "the attachment upload is not logged");
     check((await page.getByRole("button", { name: "copy as curl" }).count()) > 5, "no copy-as-curl buttons");
+    // The copied command works: run it.
+    const row = page.locator("tr", { has: page.locator("td.path", { hasText: /^\/v1\/agents$/ }) }).first();
+    await row.getByRole("button", { name: "copy as curl" }).click();
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    check(curl.startsWith("curl ") && curl.includes(`${open.base}/v1/agents`), `copied: ${curl}`);
+    const out = execFileSync("sh", ["-c", `${curl} -sS --fail`], { encoding: "utf8" });
+    check(JSON.parse(out).agents.some((a) => a.id === "mock"), `the copied curl answered ${out}`);
     await page.getByRole("button", { name: "Agents" }).click();
     await page.locator(".agent-card[data-agent=mock] h4", { hasText: "Modes" }).waitFor();
     await page.locator(".session-row[data-session=demo-1]").click();

@@ -69,9 +69,21 @@ export function App() {
 
 function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAgent; endpoint: Endpoint; log: RequestLog; onDisconnect(): void }) {
   const cache = useMemo(() => new SessionCache(), []);
-  const [view, setView] = useState<View>({ tab: "home" });
+  const [view, setViewState] = useState<View>(viewFromPath);
+  // The view lives in the address (/ui/sessions/<id>, /ui/requests ...), so
+  // a session can be linked to and the back button works.
+  const setView = useCallback((v: View) => {
+    setViewState(v);
+    const path = pathOf(v);
+    if (window.location.pathname !== path) window.history.pushState(null, "", path + window.location.search);
+  }, []);
+  useEffect(() => {
+    const onPop = () => setViewState(viewFromPath());
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
   const [agents, setAgents] = useState<AgentInfo[]>([]);
-  const [sessions, setSessions] = useState<SessionInfo[]>([]);
+  const [sessions, setSessions] = useState<SessionInfo[]>();
   const [creating, setCreating] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
   const [error, setError] = useState<string>();
@@ -129,13 +141,13 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [setView]);
 
   const open = (v: View) => {
     setView(v);
     setMenuOpen(false);
   };
-  const current = openId ? sessions.find((s) => s.sessionId === openId) : undefined;
+  const current = openId ? sessions?.find((s) => s.sessionId === openId) : undefined;
 
   return (
     <div className={`app${menuOpen ? " menu-open" : ""}`}>
@@ -151,7 +163,7 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
       </header>
       <Sidebar
         agents={agents}
-        sessions={sessions}
+        sessions={sessions ?? []}
         cache={cache}
         openId={openId}
         client={client}
@@ -166,7 +178,9 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
           </div>
         ) : null}
         <Suspense fallback={<div className="muted pad">Loading…</div>}>
-          {view.tab === "session" ? (
+          {view.tab === "session" && !current ? (
+            <div className="pad muted">{sessions ? `There is no session ${view.id} on this server.` : "Loading…"}</div>
+          ) : view.tab === "session" ? (
             <SessionView
               key={view.id}
               client={client}
@@ -185,7 +199,7 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
           ) : view.tab === "agents" ? (
             <AgentsTab client={client} agents={agents} onChanged={refreshAgents} />
           ) : (
-            <Home onNew={() => setCreating(true)} count={sessions.length} />
+            <Home onNew={() => setCreating(true)} count={sessions?.length ?? 0} />
           )}
         </Suspense>
       </main>
@@ -197,14 +211,34 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
             onClose={() => setCreating(false)}
             onCreated={(id) => {
               setCreating(false);
-              open({ tab: "session", id });
-              void refreshSessions();
+              void refreshSessions().then(() => open({ tab: "session", id }));
             }}
           />
         </Suspense>
       ) : null}
     </div>
   );
+}
+
+const base = import.meta.env.BASE_URL; // "/ui/"
+
+function pathOf(v: View): string {
+  switch (v.tab) {
+    case "session":
+      return `${base}sessions/${encodeURIComponent(v.id)}`;
+    case "home":
+      return base;
+    default:
+      return `${base}${v.tab}`;
+  }
+}
+
+function viewFromPath(): View {
+  const rest = window.location.pathname.startsWith(base) ? window.location.pathname.slice(base.length) : "";
+  const [first, second] = rest.split("/");
+  if (first === "sessions" && second) return { tab: "session", id: decodeURIComponent(second) };
+  if (first === "requests" || first === "agents") return { tab: first };
+  return { tab: "home" };
 }
 
 function Home({ onNew, count }: { onNew(): void; count: number }) {

@@ -189,6 +189,17 @@ describe("Claude captures", () => {
     expect(replyQuestion).toHaveBeenCalledWith(multi!.dataset.id, [["S", "L"]]);
   });
 
+  it("approves a plan with one button", async () => {
+    const evs = fixtures["claude-plan-accept"]!;
+    const upto = evs.findIndex((e) => e.type === "question.resolved");
+    const replyQuestion = vi.fn(async () => {});
+    const div = render(fold(evs.slice(0, upto)), { replyPermission: vi.fn(), replyQuestion, rejectQuestion: vi.fn() });
+    const card = div.querySelector<HTMLElement>("[data-kind=question].plan")!;
+    const approve = [...card.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Approve plan")!;
+    await act(async () => approve.click());
+    expect(replyQuestion).toHaveBeenCalledWith(card.dataset.id, [["approve"]]);
+  });
+
   it("answers a pending permission: once, always or reject", async () => {
     const evs = fixtures["claude-bash-permission"]!;
     const upto = evs.findIndex((e) => e.type === "permission.resolved");
@@ -221,6 +232,16 @@ describe("streaming", () => {
     expect(card().classList.contains("in-progress")).toBe(false);
     expect(card().querySelector(".md table")).not.toBeNull();
     expect(card().textContent).toContain("End of the mock markdown document.");
+  });
+
+  it("shows a running tool's streamed output as output, not markdown", () => {
+    const ev = (sequence: number, type: string, data: unknown) =>
+      ({ event_id: String(sequence), sequence, time: "2026-01-01T00:00:00.000000000Z", session_id: "s", native_session_id: null, synthetic: false, source: "agent", type, data, raw: null }) as UniversalEvent;
+    const item = { item_id: "itm_1", native_item_id: "c1", parent_id: null, kind: "tool_result", role: "tool", status: "in_progress", content: [{ type: "tool_result", call_id: "c1", output: "" }] };
+    const m = fold([ev(1, "item.started", { item }), ev(2, "item.delta", { item_id: "itm_1", native_item_id: "c1", delta: "# not a heading\n" }), ev(3, "item.delta", { item_id: "itm_1", native_item_id: "c1", delta: "line 2\n" })]);
+    const div = render(m);
+    expect(div.querySelector("pre[data-part=output]")?.textContent).toBe("# not a heading\nline 2\n");
+    expect(div.querySelector("h1")).toBeNull();
   });
 
   it("knows when a turn runs and what waits for a reply", () => {

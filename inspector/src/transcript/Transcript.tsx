@@ -180,7 +180,17 @@ function Parts({ view, actions }: { view: ItemView; actions?: TranscriptActions 
     }
     out.push(<Part key={i} part={p} item={item} actions={actions} />);
   });
-  if (streaming && !textShown) out.unshift(<TextPart key="streamed" text={view.streamed} role={item.role} live />);
+  if (streaming && !textShown) {
+    // Deltas of a tool item are its output as it runs (a command's stdout).
+    const tool = item.kind === "tool_call" || item.kind === "tool_result";
+    out.push(
+      tool ? (
+        <pre key="streamed" className="code output live" data-part="output">{view.streamed}</pre>
+      ) : (
+        <TextPart key="streamed" text={view.streamed} role={item.role} live />
+      ),
+    );
+  }
   return <div className="parts">{out}</div>;
 }
 
@@ -434,7 +444,7 @@ const QuestionCard = memo(
               if (answers.length > 0) run(actions.replyQuestion(view.id, [answers]));
             }}
           >
-            <div className="options" role={multi ? "group" : "radiogroup"}>
+            <div className="options" role={multi ? "group" : "radiogroup"} hidden={!!plan}>
               {options.map((opt) => (
                 <label key={opt} className="option">
                   <input
@@ -454,7 +464,13 @@ const QuestionCard = memo(
               ) : null}
             </div>
             <div className="actions">
-              <button type="submit" disabled={busy || answers.length === 0}>Answer</button>
+              {plan ? (
+                <button type="button" disabled={busy} onClick={() => run(actions.replyQuestion(view.id, [[options.find((o) => /approve|yes|accept/i.test(o)) ?? options[0] ?? "approve"]]))}>
+                  Approve plan
+                </button>
+              ) : (
+                <button type="submit" disabled={busy || answers.length === 0}>Answer</button>
+              )}
               <button type="button" className="danger" disabled={busy} onClick={() => run(actions.rejectQuestion(view.id))}>Reject</button>
             </div>
           </form>
