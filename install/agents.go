@@ -34,6 +34,12 @@ type agentSpec struct {
 	tree          func(p platform) string
 	treeBins      []string
 	mainHasNative bool
+
+	// pin is the version installed when none is asked for ("" = newest).
+	pin string
+	// launcherVersion makes the JavaScript launcher answer --version with
+	// the package version (for programs that have no such flag).
+	launcherVersion bool
 }
 
 var specs = map[string]agentSpec{

@@ -147,7 +147,10 @@ func (e *Error) detail() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // Agents lists the installable agents in their canonical order.
-func Agents() []string { return []string{"claude", "codex", "opencode", "amp"} }
+// ACP agents (agent/acp/registry) follow the native ones.
+func Agents() []string {
+	return append([]string{"claude", "codex", "opencode", "amp"}, acpAgents...)
+}
 
 // Manager installs and resolves agent binaries. It is safe for concurrent
 // use, also across processes sharing the same Dir.
@@ -253,7 +256,7 @@ func (m *Manager) Resolve(agent string) (string, bool) { return m.resolve(agent,
 
 // resolve is Resolve; fresh looks PATH up again (an install decides on it).
 func (m *Manager) resolve(agent string, fresh bool) (string, bool) {
-	spec, ok := specs[agent]
+	spec, ok := specs[canonical(agent)]
 	if !ok {
 		return "", false
 	}
@@ -270,6 +273,7 @@ func (m *Manager) EnsureInstalled(ctx context.Context, agent, version string) (s
 	if agent == "mock" {
 		return "", nil
 	}
+	agent = canonical(agent)
 	if _, ok := specs[agent]; !ok {
 		return "", unknownAgent(agent)
 	}
@@ -312,6 +316,13 @@ func (m *Manager) satisfied(ctx context.Context, agent, version string) (string,
 func (m *Manager) Install(ctx context.Context, agent string, o Options) (Result, error) {
 	if agent == "mock" {
 		return Result{Agent: agent, Version: "builtin"}, nil
+	}
+	if c := canonical(agent); c != agent {
+		res, err := m.Install(ctx, c, o)
+		if err == nil {
+			res.Agent = agent
+		}
+		return res, err
 	}
 	spec, ok := specs[agent]
 	if !ok {

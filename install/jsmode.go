@@ -82,7 +82,7 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 	// Try the program from its temporary place before it goes live.
 	probe := filepath.Join(ins.m.dir, fmt.Sprintf(".%s.new-%d", ins.spec.bin, time.Now().UnixNano()))
 	defer os.Remove(probe)
-	if err := writeLauncher(probe, filepath.Join(lib, binRel), man); err != nil {
+	if err := writeLauncher(probe, filepath.Join(lib, binRel), man, ins.spec.launcherVersion); err != nil {
 		return Result{}, ins.ioError("write launcher", probe, "", err)
 	}
 	if _, err := ins.verifyRuns(ctx, probe, man.Dist.Tarball); err != nil {
@@ -95,7 +95,7 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 		return Result{}, err
 	}
 	done = true
-	if err := writeLauncher(probe, filepath.Join(final, "lib", binRel), man); err != nil {
+	if err := writeLauncher(probe, filepath.Join(final, "lib", binRel), man, ins.spec.launcherVersion); err != nil {
 		return Result{}, ins.ioError("write launcher", probe, "", err)
 	}
 	dst, err := ins.activate(probe, name, "move launcher into place", "")
@@ -106,10 +106,15 @@ func (n *npmRun) installJS(ctx context.Context, doc *packument, man *npmManifest
 }
 
 // writeLauncher writes a shell script that runs script with node. The node
-// binary can be overridden at run time with $SANDBOX_AGENT_NODE.
-func writeLauncher(path, script string, man *npmManifest) error {
-	body := fmt.Sprintf("#!/bin/sh\n# Installed by sandbox-agent: %s@%s (JavaScript; needs node).\nexec \"${SANDBOX_AGENT_NODE:-node}\" %s \"$@\"\n",
-		man.Name, man.Version, shellQuote(script))
+// binary can be overridden at run time with $SANDBOX_AGENT_NODE. With
+// version set, the launcher itself answers --version with the package
+// version (for programs without such a flag).
+func writeLauncher(path, script string, man *npmManifest, version bool) error {
+	body := fmt.Sprintf("#!/bin/sh\n# Installed by sandbox-agent: %s@%s (JavaScript; needs node).\n", man.Name, man.Version)
+	if version {
+		body += fmt.Sprintf("if [ \"$1\" = --version ]; then echo %s; exit 0; fi\n", shellQuote(man.Version))
+	}
+	body += fmt.Sprintf("exec \"${SANDBOX_AGENT_NODE:-node}\" %s \"$@\"\n", shellQuote(script))
 	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
 		return err
 	}

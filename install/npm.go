@@ -210,7 +210,11 @@ func (ins *installer) fromNPM(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, n.metaError(ins.m.docURL(ins.spec.npm), err)
 	}
-	man, err := n.chooseVersion(ctx, doc, ins.opts.Version)
+	want := ins.opts.Version
+	if want == "" {
+		want = ins.spec.pin
+	}
+	man, err := n.chooseVersion(ctx, doc, want)
 	if err != nil {
 		return Result{}, err
 	}

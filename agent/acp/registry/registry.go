@@ -1,0 +1,96 @@
+// Package registry lists the Agent Client Protocol agents sandbox-agent
+// drives through the generic ACP adapter (agent/acp). Adding an ACP agent
+// is adding an Entry here: how to install it from the npm registry, how to
+// start it, what environment it needs and which credentials it uses. The
+// package is data only, so that the installer and the adapter can both
+// read it.
+package registry
+
+// Entry is one ACP agent.
+type Entry struct {
+	// ID is the agent id in the API (GET /v1/agents, sessions' agent).
+	ID string
+	// Name is shown to people.
+	Name string
+	// Shares names the installable agent whose binary this one runs
+	// ("opencode" for `opencode acp`): installing this agent installs that
+	// one. Empty when the agent has its own npm package.
+	Shares string
+	// NPM is the npm package that carries the agent (for Shares, that
+	// agent's package).
+	NPM string
+	// Bin is the executable's name in the install directory and on PATH;
+	// for a package whose bin is a JavaScript file, the name of its bin
+	// entry (the installer writes a node launcher under that name).
+	Bin string
+	// Pin is the version installed when the caller names none: the one
+	// the e2e suite proves. Empty means the newest.
+	Pin string
+	// Args start the agent's ACP server on stdio.
+	Args []string
+	// Env is added to the agent's environment: switches that keep it off
+	// the network (update checks, telemetry) and make it ask before acting.
+	Env []string
+	// Credentials are the credential providers the agent can use
+	// ("anthropic", "openai"); CredentialVars the environment variables
+	// that carry them, one of which must be set (empty: the agent manages
+	// its own login and is not checked).
+	Credentials    []string
+	CredentialVars []string
+	// Images says the agent takes image prompt blocks (its
+	// promptCapabilities are only known once it runs).
+	Images bool
+}
+
+// openCodeEnv keeps `opencode acp` from updating itself, fetching the
+// model catalog, downloading language servers or sharing sessions, and
+// makes it ask before editing files or running commands: sandbox-agent's
+// permission modes decide what is allowed, so the agent must ask.
+var openCodeEnv = []string{
+	"OPENCODE_DISABLE_AUTOUPDATE=1",
+	"OPENCODE_DISABLE_MODELS_FETCH=1",
+	"OPENCODE_DISABLE_LSP_DOWNLOAD=1",
+	"OPENCODE_DISABLE_SHARE=1",
+	"OPENCODE_DISABLE_DEFAULT_PLUGINS=1",
+	`OPENCODE_CONFIG_CONTENT={"permission":{"edit":"ask","bash":"ask","webfetch":"ask"}}`,
+}
+
+// entries are the known ACP agents, in the order GET /v1/agents lists them.
+var entries = []Entry{
+	{
+		ID: "opencode-acp", Name: "OpenCode (ACP)",
+		Shares: "opencode", NPM: "opencode-ai", Bin: "opencode",
+		Args: []string{"acp"}, Env: openCodeEnv,
+		Credentials: []string{"anthropic", "openai"},
+		Images:      true,
+	},
+	{
+		ID: "claude-acp", Name: "Claude Code (ACP bridge)",
+		NPM: "@zed-industries/claude-agent-acp", Bin: "claude-agent-acp", Pin: "0.23.1",
+		Env: []string{
+			"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
+			"DISABLE_AUTOUPDATER=1",
+			"DISABLE_TELEMETRY=1",
+		},
+		Credentials:    []string{"anthropic"},
+		CredentialVars: []string{"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"},
+		Images:         true,
+	},
+}
+
+// Entries returns the known ACP agents (a copy).
+func Entries() []Entry {
+	out := make([]Entry, len(entries))
+	copy(out, entries)
+	return out
+}
+
+// Lookup returns the entry with id.
+func Lookup(id string) (Entry, bool) {
+	for _, e := range entries {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
