@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sandbox-agent/sandbox-agent/install"
 	"log"
 	"net/http"
 	"os"
@@ -428,14 +429,19 @@ func (r *Run) Skip(reason string) {
 }
 
 // AgentProcs returns the live processes of the row that run the agent's
-// binary (everything the server started from the install directory).
+// binary (everything the server started from the install directory), or
+// its script when the agent is a JavaScript program run by node.
 func (r *Run) AgentProcs() []proc {
 	var out []proc
+	inDir := func(path string) bool {
+		return strings.HasPrefix(path, r.InstallDir+string(os.PathSeparator)) || strings.HasPrefix(path, realPath(r.InstallDir)+string(os.PathSeparator))
+	}
 	for _, p := range markedProcs(r.ID) {
 		if r.srv != nil && p.PID == r.srv.Process.Pid {
 			continue
 		}
-		if strings.HasPrefix(p.Exe, r.InstallDir+string(os.PathSeparator)) || strings.HasPrefix(p.Exe, realPath(r.InstallDir)+string(os.PathSeparator)) {
+		args := strings.Fields(p.Cmd)
+		if inDir(p.Exe) || (filepath.Base(p.Exe) == "node" && len(args) > 1 && inDir(args[1])) {
 			out = append(out, p)
 		}
 	}
@@ -525,6 +531,6 @@ func brief(ev schema.Event) string {
 	return s + " " + trunc(string(b), 300)
 }
 
-// agentBin is the agent's executable name in an install dir (the install
-// package names it after the agent).
-func agentBin(agent string) string { return agent }
+// agentBin is the agent's executable name in an install dir (opencode-acp
+// runs the opencode binary).
+func agentBin(agent string) string { return install.BinName(agent) }

@@ -8,6 +8,10 @@ package e2e
 //     native binary, so the engines field (node >= 22) does not matter.
 //   - codex 0.169.0: app-server v2 protocol as captured.
 //   - opencode 1.18.33: `opencode serve` HTTP+SSE as captured.
+//   - opencode-acp: `opencode acp`, the same binary as opencode.
+//   - claude-acp 0.23.1: Zed's Claude ACP bridge (JavaScript, needs node);
+//     it pins @anthropic-ai/claude-agent-sdk 0.2.83, whose bundled Claude
+//     Code it runs.
 //   - amp: the newest @ampcode/cli usually names a platform package that
 //     was never published; this one has its linux-x64 binary.
 var Pins = map[string]string{
@@ -15,4 +19,7 @@ var Pins = map[string]string{
 	"codex":    "0.169.0",
 	"opencode": "1.18.33",
 	"amp":      "0.0.1790142911-g7618fb",
+
+	"opencode-acp": "1.18.33",
+	"claude-acp":   "0.23.1",
 }

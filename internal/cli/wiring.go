@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
+	"github.com/sandbox-agent/sandbox-agent/agent/acp"
 	"github.com/sandbox-agent/sandbox-agent/agent/amp"
 	"github.com/sandbox-agent/sandbox-agent/agent/claude"
 	"github.com/sandbox-agent/sandbox-agent/agent/codex"
@@ -25,13 +26,15 @@ func newRegistry(o serverOptions) *agent.Registry {
 	resolve := func(name string) (string, bool) { return installer().Resolve(name) }
 	claude.ResolveBinary = resolve
 	codex.ResolveBinary = resolve
-	return agent.NewRegistry(
+	adapters := []agent.Adapter{
 		claude.New(claude.Options{StartTimeout: o.agentStartTimeout}),
 		codex.New(codex.Options{Version: Version}),
 		opencode.New(opencode.Options{Resolve: resolve, StartTimeout: o.agentStartTimeout}),
 		amp.New(amp.Options{Resolve: resolve}),
-		mock.New(mock.Options{}),
-	)
+	}
+	// ACP agents (agent/acp/registry) follow the native ones.
+	adapters = append(adapters, acp.All(acp.Options{Resolve: resolve, Version: install.Version, StartTimeout: o.agentStartTimeout})...)
+	return agent.NewRegistry(append(adapters, mock.New(mock.Options{}))...)
 }
 
 // agentEnv hands an agent the credentials found in other agents' config
