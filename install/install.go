@@ -1,4 +1,5 @@
-// Package install puts the agent CLIs (claude, codex, opencode, amp) on disk.
+// Package install puts the agent CLIs (claude, codex, opencode, amp, and the
+// ACP agents of agent/acp/registry) on disk.
 //
 // Two sources are supported: the agents' official release downloads and the
 // npm registry, spoken to over plain HTTP so that neither npm nor node is

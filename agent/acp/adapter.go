@@ -15,7 +15,6 @@ package acp
 import (
 	"context"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/acp/registry"
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/credentials"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
@@ -43,10 +43,7 @@ type Options struct {
 	// Resolve finds an agent's executable by agent id; exec.LookPath of
 	// the entry's Bin when nil. The server looks in the installer's
 	// directory first.
-	Resolve func(agentID string) (string, bool)
-	// Version reports the version of the executable at path (the server
-	// passes the installer's cached probe); none when nil.
-	Version func(ctx context.Context, path string) (string, error)
+	Resolve process.Lookup
 	// ExtraArgs are appended to the entry's command line.
 	ExtraArgs []string
 	// Env is added to the agent's environment after the entry's own.
@@ -118,35 +115,25 @@ func (a *Adapter) Info() agent.Info {
 	}
 }
 
-func (a *Adapter) resolve() (string, bool) {
-	bin := a.e.Bin
-	if a.opts.Binary != "" {
-		bin = a.opts.Binary
+// binary is what to resolve and how: the configured binary as is, else the
+// agent id through Resolve (the installer knows which file serves it),
+// else the entry's executable on PATH.
+func (a *Adapter) binary() (string, process.Lookup) {
+	switch {
+	case a.opts.Binary != "":
+		return a.opts.Binary, nil
+	case a.opts.Resolve != nil:
+		return a.e.ID, a.opts.Resolve
 	}
-	if strings.ContainsRune(bin, os.PathSeparator) {
-		if fi, err := os.Stat(bin); err == nil && !fi.IsDir() {
-			return bin, true
-		}
-		return "", false
-	}
-	if a.opts.Resolve != nil && a.opts.Binary == "" {
-		return a.opts.Resolve(a.e.ID)
-	}
-	p, err := exec.LookPath(bin)
-	return p, err == nil
+	return a.e.Bin, nil
 }
 
-// Status reports the executable.
+func (a *Adapter) resolve() (string, bool) { return process.Resolve(a.binary()) }
+
+// Status reports the executable and its version.
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
-	path, ok := a.resolve()
-	if !ok {
-		return agent.InstallStatus{}, nil
-	}
-	st := agent.InstallStatus{Installed: true, Path: path}
-	if a.opts.Version != nil {
-		st.Version, _ = a.opts.Version(ctx, path)
-	}
-	return st, nil
+	bin, lookup := a.binary()
+	return process.BinaryStatus(ctx, bin, lookup), nil
 }
 
 // defaultMode stands for the agent's own default mode: sessions ask for

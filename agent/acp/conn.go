@@ -50,6 +50,7 @@ type conn struct {
 	dead     bool // the process is gone; the next Send starts another
 	ended    bool // the agent ended the session (no restart)
 	crashes  int  // deaths since the last turn that ended well
+	restarts int
 	users    int
 	nextPerm int
 
@@ -147,7 +148,6 @@ func (c *conn) handshake(ctx context.Context) error {
 		err = c.rpc.Call(ctx, "session/load", loadSessionParams{SessionID: c.spec.NativeSessionID, Cwd: c.spec.Dir, McpServers: mcp}, &lr)
 		c.mu.Lock()
 		c.loading = false
-		c.conv = NewConverter() // what the replay left open is history
 		c.mu.Unlock()
 		res = newSessionResult{SessionID: c.spec.NativeSessionID, Modes: lr.Modes, ConfigOptions: lr.ConfigOptions}
 		if err != nil {
@@ -454,7 +454,8 @@ func (c *conn) restart(ctx context.Context) error {
 		return agent.Errorf(agent.ErrProcessExited, "%s session is closed", c.a.e.ID)
 	}
 	c.dead = false
-	c.conv = NewConverter()
+	c.restarts++
+	c.conv.Restarted(c.restarts)
 	return nil
 }
 

@@ -26,15 +26,23 @@ type Converter struct {
 	notes int
 
 	usage map[string]any
+	// prefix makes native ids unique across agent processes of one
+	// session: a restarted agent counts its ids from the start again.
+	prefix string
 }
 
+// Restarted tells the converter a new agent process took over the session
+// (its n-th); native ids it reports from now on get a distinct prefix.
+func (c *Converter) Restarted(n int) { c.prefix = fmt.Sprintf("r%d/", n) }
+
 type toolState struct {
-	id, title, kind, status string
-	input                   json.RawMessage
-	output                  json.RawMessage
-	content                 []toolCallContent
-	locations               []toolCallLocation
-	callDone, resultDone    bool
+	id, item             string // the agent's call id; our native item id
+	title, kind, status  string
+	input                json.RawMessage
+	output               json.RawMessage
+	content              []toolCallContent
+	locations            []toolCallLocation
+	callDone, resultDone bool
 }
 
 // NewConverter returns a converter for one session.
@@ -95,7 +103,7 @@ func (c *Converter) chunk(u update, raw json.RawMessage) []agent.Draft {
 			id = fmt.Sprintf("chunk_%d", c.chunks)
 		}
 		// A message id may carry both the reply and its reasoning.
-		c.open, c.openKind = id+"#"+kindSuffix(u.SessionUpdate), u.SessionUpdate
+		c.open, c.openKind = c.prefix+id+"#"+kindSuffix(u.SessionUpdate), u.SessionUpdate
 		c.text.Reset()
 		out = append(out, agent.ItemStarted(c.item(""), raw))
 	}
@@ -148,7 +156,7 @@ func (c *Converter) tool(u update, raw json.RawMessage) []agent.Draft {
 	t := c.tools[u.ToolCallID]
 	var out []agent.Draft
 	if t == nil {
-		t = &toolState{id: u.ToolCallID}
+		t = &toolState{id: u.ToolCallID, item: c.prefix + u.ToolCallID}
 		c.tools[u.ToolCallID] = t
 		c.order = append(c.order, u.ToolCallID)
 		t.merge(u)
@@ -219,7 +227,7 @@ func (t *toolState) callItem() schema.Item {
 	if hasJSON(t.input) {
 		args = string(t.input)
 	}
-	return schema.Item{NativeItemID: schema.Ptr(t.id), Kind: schema.KindToolCall,
+	return schema.Item{NativeItemID: schema.Ptr(t.item), Kind: schema.KindToolCall,
 		Role: schema.Ptr(schema.RoleAssistant), Content: []schema.ContentPart{schema.ToolCall(t.name(), args, t.id)}}
 }
 
@@ -258,7 +266,7 @@ func (t *toolState) resultItem() schema.Item {
 		status = schema.StatusFailed
 	}
 	content := append([]schema.ContentPart{schema.ToolResult(t.id, strings.Join(out, "\n"))}, files...)
-	return schema.Item{NativeItemID: schema.Ptr(t.id + "_result"), Kind: schema.KindToolResult,
+	return schema.Item{NativeItemID: schema.Ptr(t.item + "_result"), Kind: schema.KindToolResult,
 		Role: schema.Ptr(schema.RoleTool), Content: content, Status: status}
 }
 
@@ -335,7 +343,7 @@ func (c *Converter) note(label, detail string, data json.RawMessage, raw json.Ra
 	if hasJSON(data) {
 		parts = append(parts, schema.JSONPart(data))
 	}
-	it := schema.Item{NativeItemID: schema.Ptr(fmt.Sprintf("%s_%d", label, c.notes)), Kind: schema.KindStatus,
+	it := schema.Item{NativeItemID: schema.Ptr(fmt.Sprintf("%s%s_%d", c.prefix, label, c.notes)), Kind: schema.KindStatus,
 		Role: schema.Ptr(schema.RoleSystem), Content: parts}
 	return []agent.Draft{agent.ItemStarted(it, raw), agent.ItemCompleted(it, raw)}
 }

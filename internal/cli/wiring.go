@@ -33,7 +33,7 @@ func newRegistry(o serverOptions) *agent.Registry {
 		amp.New(amp.Options{Resolve: resolve}),
 	}
 	// ACP agents (agent/acp/registry) follow the native ones.
-	adapters = append(adapters, acp.All(acp.Options{Resolve: resolve, Version: install.Version, StartTimeout: o.agentStartTimeout})...)
+	adapters = append(adapters, acp.All(acp.Options{Resolve: resolve, StartTimeout: o.agentStartTimeout})...)
 	return agent.NewRegistry(append(adapters, mock.New(mock.Options{}))...)
 }
 

@@ -1,0 +1,74 @@
+package install
+
+import (
+	"context"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestACPAgentsListed(t *testing.T) {
+	all := Agents()
+	for _, id := range []string{"opencode-acp", "claude-acp"} {
+		if !slices.Contains(all, id) {
+			t.Errorf("Agents() = %v lacks %s", all, id)
+		}
+	}
+	if got := BinName("opencode-acp"); got != "opencode" {
+		t.Errorf("opencode-acp runs %q, want the opencode binary", got)
+	}
+	if got := BinName("claude-acp"); got != "claude-agent-acp" {
+		t.Errorf("claude-acp bin %q", got)
+	}
+}
+
+// An alias installs (and resolves) the agent whose binary it runs.
+func TestACPAliasInstallsShared(t *testing.T) {
+	reg := newFakeRegistry(t)
+	reg.publishNative(t, "opencode-ai", "1.2.3", "opencode-linux-x64", "bin/opencode", fakeBin("1.2.3"))
+	m := reg.manager(t)
+	res, err := m.Install(context.Background(), "opencode-acp", Options{Source: SourceNPM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Agent != "opencode-acp" || res.Version != "1.2.3" || !strings.HasSuffix(res.Path, "/opencode") {
+		t.Fatalf("result %+v", res)
+	}
+	p, ok := m.Resolve("opencode-acp")
+	q, _ := m.Resolve("opencode")
+	if !ok || p != q {
+		t.Errorf("opencode-acp resolves to %q, opencode to %q", p, q)
+	}
+}
+
+// A registry entry with its own JavaScript package installs its pinned
+// version when none is asked for, behind a launcher that answers
+// --version itself (ACP servers have no such flag).
+func TestACPPackagePinAndLauncherVersion(t *testing.T) {
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node not on PATH")
+	}
+	reg := newFakeRegistry(t)
+	for _, v := range []string{"0.23.1", "0.99.0"} {
+		reg.publish(t, "@zed-industries/claude-agent-acp", v, map[string]any{
+			"bin": map[string]string{"claude-agent-acp": "dist/index.js"},
+		}, map[string]entry{"dist/index.js": {body: []byte("#!/usr/bin/env node\nconsole.log('serving ACP on stdio');\n"), mode: 0o755}}, true)
+	}
+	m := reg.manager(t)
+	res, err := m.Install(context.Background(), "claude-acp", Options{Source: SourceNPM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != "0.23.1" {
+		t.Errorf("installed %s, want the pin 0.23.1", res.Version)
+	}
+	out, err := exec.Command(res.Path, "--version").Output()
+	if err != nil || strings.TrimSpace(string(out)) != "0.23.1" {
+		t.Errorf("--version: %q, %v", out, err)
+	}
+	out, err = exec.Command(res.Path).Output()
+	if err != nil || !strings.Contains(string(out), "serving ACP") {
+		t.Errorf("the launcher does not run the program: %q, %v", out, err)
+	}
+}
