@@ -201,7 +201,7 @@ func TestTablesOnATerminal(t *testing.T) {
 	}
 	term = runOnTerminal(t, f.cli, "api", "agents", "list")
 	term.expect("AGENT")
-	term.expect("mock      yes        builtin  yes")
+	term.expect("mock          yes        builtin  yes") // padded to the longest id, opencode-acp
 	term.wait()
 	term = runOnTerminal(t, f.cli, "api", "agents", "list", "--json")
 	term.expect(`"agents": [`)
