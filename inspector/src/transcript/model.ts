@@ -27,19 +27,16 @@ export interface ItemView {
   rev: number;
 }
 
-export interface PermissionView {
+/** A permission or question request and, once answered, its resolution. */
+export interface RequestView<T> {
   id: string;
-  request: PermissionEventData;
-  resolved?: PermissionEventData;
+  request: T;
+  resolved?: T;
   rev: number;
 }
 
-export interface QuestionView {
-  id: string;
-  request: QuestionEventData;
-  resolved?: QuestionEventData;
-  rev: number;
-}
+export type PermissionView = RequestView<PermissionEventData>;
+export type QuestionView = RequestView<QuestionEventData>;
 
 export interface TurnUsage {
   input?: number;
@@ -144,34 +141,13 @@ export class Transcript {
       case "permission.requested":
       case "permission.resolved": {
         const d = ev.data as PermissionEventData;
-        const view = this.permissions.get(d.permission_id);
-        if (ev.type === "permission.requested" && !view) {
-          this.permissions.set(d.permission_id, { id: d.permission_id, request: d, rev: 0 });
-          this.entries.push({ kind: "permission", id: d.permission_id });
-        } else if (view) {
-          view.resolved = d;
-          view.rev++;
-        } else {
-          // A resolution whose request came before the first event we read.
-          this.permissions.set(d.permission_id, { id: d.permission_id, request: d, resolved: d, rev: 0 });
-          this.entries.push({ kind: "permission", id: d.permission_id });
-        }
+        this.request(this.permissions, "permission", d.permission_id, d, ev.type === "permission.requested");
         return;
       }
       case "question.requested":
       case "question.resolved": {
         const d = ev.data as QuestionEventData;
-        const view = this.questions.get(d.question_id);
-        if (ev.type === "question.requested" && !view) {
-          this.questions.set(d.question_id, { id: d.question_id, request: d, rev: 0 });
-          this.entries.push({ kind: "question", id: d.question_id });
-        } else if (view) {
-          view.resolved = d;
-          view.rev++;
-        } else {
-          this.questions.set(d.question_id, { id: d.question_id, request: d, resolved: d, rev: 0 });
-          this.entries.push({ kind: "question", id: d.question_id });
-        }
+        this.request(this.questions, "question", d.question_id, d, ev.type === "question.requested");
         return;
       }
       case "error":
@@ -183,6 +159,21 @@ export class Transcript {
       default:
         this.entries.push({ kind: "other", seq, event: ev });
     }
+  }
+
+  // request records a permission or question request, or its resolution.
+  private request<T>(views: Map<string, RequestView<T>>, kind: "permission" | "question", id: string, data: T, requested: boolean): void {
+    const view = views.get(id);
+    if (view && !requested) {
+      view.resolved = data;
+      view.rev++;
+      return;
+    }
+    if (view) return; // a repeated request
+    // A resolution without its request: the request came before the first
+    // event read.
+    views.set(id, { id, request: data, resolved: requested ? undefined : data, rev: 0 });
+    this.entries.push({ kind, id });
   }
 
   private item(item: UniversalItem, completed: boolean): void {
