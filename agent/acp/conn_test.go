@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/acp/registry"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/procs"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -332,8 +332,6 @@ func TestFSConfinedToSessionDir(t *testing.T) {
 	}
 }
 
-func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
-
 func terminalPid(t *testing.T, c *conn) int {
 	t.Helper()
 	c.terms.mu.Lock()
@@ -369,13 +367,8 @@ func TestInterruptAndCloseKillTerminals(t *testing.T) {
 	if err := f.conn.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for (alive(sleeper) || alive(agentPid)) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if alive(sleeper) || alive(agentPid) {
-		t.Errorf("after Close: terminal alive %v, agent alive %v", alive(sleeper), alive(agentPid))
-	}
+	procs.WaitGone(t, sleeper, 5*time.Second, "the terminal's process after Close")
+	procs.WaitGone(t, agentPid, 5*time.Second, "the agent after Close")
 	if err := f.conn.Send(context.Background(), agent.Prompt{Text: "hello"}); err == nil {
 		t.Errorf("Send after Close succeeded")
 	}
