@@ -93,7 +93,11 @@ func (c *conn) start(ctx context.Context) error {
 		}
 		c.fs = fs
 	}
-	c.terms = newTerminals(c.fs, c.env)
+	terms := newTerminals(c.fs, c.env)
+	c.mu.Lock()
+	c.terms = terms
+	c.conv.Terminal = terms.outputOf
+	c.mu.Unlock()
 	args := append(slices.Clone(c.a.e.Args), c.a.opts.ExtraArgs...)
 	p, err := process.Start(process.Options{Path: c.path, Args: args, Dir: c.spec.Dir, Env: c.env, Stdin: true})
 	if err != nil {

@@ -251,8 +251,8 @@ func permissionTurn(t *testing.T, f *fixture, reply schema.PermissionReply) []ag
 func TestPermissionTerminalAndFiles(t *testing.T) {
 	f := open(t, agent.Spec{})
 	ds := permissionTurn(t, f, schema.ReplyOnce)
-	if got := text(ds, schema.RoleTool, schema.PartToolResult); !strings.Contains(got, "fake-42\noops\n") {
-		t.Errorf("tool output %q: want the terminal's stdout and stderr", got)
+	if got := text(ds, schema.RoleTool, schema.PartToolResult); got != "fake-42\noops\n|" {
+		t.Errorf("tool outputs %q: want the terminal's stdout and stderr, then the write's empty output", got)
 	}
 	if got := text(ds, schema.RoleAssistant, schema.PartText); !strings.Contains(got, `line 2: "two\n"`) || !strings.Contains(got, "write err <nil>") {
 		t.Errorf("the agent's file calls: %q", got)

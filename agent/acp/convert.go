@@ -29,6 +29,11 @@ type Converter struct {
 	// prefix makes native ids unique across agent processes of one
 	// session: a restarted agent counts its ids from the start again.
 	prefix string
+
+	// Terminal, when set, returns the output of a client terminal the
+	// agent embedded in a tool call (the client runs terminals, so only it
+	// knows their output).
+	Terminal func(id string) (string, bool)
 }
 
 // Restarted tells the converter a new agent process took over the session
@@ -175,7 +180,7 @@ func (c *Converter) tool(u update, raw json.RawMessage) []agent.Draft {
 		return out
 	}
 	t.resultDone = true
-	it := t.resultItem()
+	it := t.resultItem(c.Terminal)
 	return append(out, agent.ItemStarted(it, raw), agent.ItemCompleted(it, raw))
 }
 
@@ -233,7 +238,7 @@ func (t *toolState) callItem() schema.Item {
 
 // resultItem is the tool's result: its text output, the files it changed
 // (from the diffs it reported) or read.
-func (t *toolState) resultItem() schema.Item {
+func (t *toolState) resultItem(terminal func(string) (string, bool)) schema.Item {
 	var out []string
 	var files []schema.ContentPart
 	for _, cc := range t.content {
@@ -252,6 +257,12 @@ func (t *toolState) resultItem() schema.Item {
 				files = append(files, schema.FileRef(cc.Path, schema.FilePatch, agent.EditDiff(cc.Path, agent.Edit{Old: *cc.OldText, New: cc.NewText})))
 			}
 		case "terminal":
+			if terminal != nil {
+				if s, ok := terminal(cc.TerminalID); ok {
+					out = append(out, s)
+					continue
+				}
+			}
 			out = append(out, "[terminal "+cc.TerminalID+"]")
 		}
 	}
@@ -424,7 +435,7 @@ func (c *Converter) Flush(raw json.RawMessage) []agent.Draft {
 		if !t.resultDone && t.status != "pending" && t.status != "" {
 			t.resultDone = true
 			t.status = "failed"
-			it := t.resultItem()
+			it := t.resultItem(c.Terminal)
 			out = append(out, agent.ItemStarted(it, raw), agent.ItemCompleted(it, raw))
 		}
 		delete(c.tools, id)

@@ -245,8 +245,9 @@ func (a *fakeAgent) tool(id json.RawMessage, cwd string) {
 	_, _ = a.call("terminal/release", map[string]any{"sessionId": a.sid, "terminalId": tr.TerminalID})
 	var o terminalOutputResult
 	_ = json.Unmarshal(out, &o)
-	ob, _ := json.Marshal(o.Output)
-	a.update(`{"sessionUpdate":"tool_call_update","toolCallId":"call_1","status":"completed","content":[{"type":"terminal","terminalId":"` + tr.TerminalID + `"},{"type":"content","content":{"type":"text","text":` + string(ob) + `}}],"rawOutput":` + string(ex) + `}`)
+	// The result names the (released) terminal only: its output is the
+	// client's to fill in.
+	a.update(`{"sessionUpdate":"tool_call_update","toolCallId":"call_1","status":"completed","content":[{"type":"terminal","terminalId":"` + tr.TerminalID + `"}],"rawOutput":` + string(ex) + `}`)
 
 	a.update(`{"sessionUpdate":"tool_call","toolCallId":"call_2","title":"Write notes.txt","kind":"edit","status":"pending","locations":[{"path":"` + cwd + `/notes.txt"}]}`)
 	_, werr := a.call("fs/write_text_file", map[string]any{"sessionId": a.sid, "path": cwd + "/sub/notes.txt", "content": "one\ntwo\nthree\n"})

@@ -28,10 +28,13 @@ type terminals struct {
 	fs  *sessionFS
 	env []string
 
-	mu     sync.Mutex
-	byID   map[string]*terminal
-	next   int
-	closed bool
+	mu   sync.Mutex
+	byID map[string]*terminal
+	// outputs keeps the last output of released terminals: a tool call's
+	// final update may name a terminal the agent already released.
+	outputs map[string]string
+	next    int
+	closed  bool
 }
 
 type terminal struct {
@@ -45,7 +48,7 @@ type terminal struct {
 }
 
 func newTerminals(fs *sessionFS, env []string) *terminals {
-	return &terminals{fs: fs, env: env, byID: map[string]*terminal{}}
+	return &terminals{fs: fs, env: env, byID: map[string]*terminal{}, outputs: map[string]string{}}
 }
 
 // create starts the command: with arguments it is run as a program, without
@@ -184,7 +187,23 @@ func (ts *terminals) release(id string) *jsonrpc.Error {
 		return &jsonrpc.Error{Code: jsonrpc.CodeInvalidParams, Message: "unknown terminal " + id}
 	}
 	t.kill()
+	out := t.output().Output
+	ts.mu.Lock()
+	ts.outputs[id] = out
+	ts.mu.Unlock()
 	return nil
+}
+
+// outputOf is a terminal's output so far, also after its release.
+func (ts *terminals) outputOf(id string) (string, bool) {
+	ts.mu.Lock()
+	t := ts.byID[id]
+	out, released := ts.outputs[id]
+	ts.mu.Unlock()
+	if t != nil {
+		return t.output().Output, true
+	}
+	return out, released
 }
 
 // closeAll kills every terminal and refuses new ones.
