@@ -12,6 +12,7 @@
 // Without chromium it skips, except in CI (CI set) where it fails.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,6 +121,11 @@ try {
   });
 
   await step("create a session with the dialog", async () => {
+    // Alt+N opens the dialog, Escape closes it.
+    await page.keyboard.press("Alt+n");
+    await page.getByRole("dialog", { name: "new session" }).waitFor();
+    await page.getByRole("dialog", { name: "new session" }).locator("select[name=agent]").press("Escape");
+    await page.getByRole("dialog", { name: "new session" }).waitFor({ state: "detached" });
     await page.getByRole("button", { name: "+ New" }).click();
     const dialog = page.getByRole("dialog", { name: "new session" });
     await dialog.locator("select[name=agent]").selectOption("mock");
@@ -306,6 +312,18 @@ try {
     check(text.includes(`--cors-allow-origin ${open.base}`), `the CORS note does not name the flag: ${text}`);
     shots.push(await shot(r, "6-connect-cors"));
     await r.context().close();
+
+    // Nothing listens there at all.
+    const gone = await newPage(undefined, [/ERR_CONNECTION_REFUSED/]);
+    const closed = await new Promise((res) => {
+      const srv = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = srv.address();
+        srv.close(() => res(port));
+      });
+    });
+    await gone.goto(`${open.base}/ui/?url=${encodeURIComponent(`http://127.0.0.1:${closed}`)}`);
+    await gone.locator("[data-failure=unreachable]").waitFor();
+    await gone.context().close();
   });
 
   await step("no console errors", async () => {
