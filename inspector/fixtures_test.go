@@ -17,6 +17,7 @@ import (
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/claude"
+	"github.com/sandbox-agent/sandbox-agent/agent/codex"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/session"
@@ -28,6 +29,7 @@ import (
 // (agent/claude/testdata, from shared/fixtures/native/claude and the e2e
 // harness) through the real converter and the real session pipeline, each
 // permission and question answered as the user in the capture answered it;
+// the Codex captures without requests (agent/codex/testdata) the same way;
 // and the mock agent's demo. The test fails when a committed fixture
 // differs from what the code makes now; -update rewrites them:
 //
@@ -51,6 +53,21 @@ func TestTranscriptFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stdin := strings.TrimSuffix(strings.TrimSuffix(path, ".jsonl"), ".stdout") + ".stdin.jsonl"
 			events := replayClaude(t, name, path, stdin)
+			compareFixture(t, name, events)
+		})
+	}
+	codexCaptures, err := filepath.Glob("../agent/codex/testdata/codex-*.stdout.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range codexCaptures {
+		name := strings.TrimSuffix(filepath.Base(path), ".stdout.jsonl")
+		t.Run(name, func(t *testing.T) {
+			events := replayCodex(t, name, path, strings.TrimSuffix(path, ".stdout.jsonl")+".stdin.jsonl")
+			if events == nil {
+				t.Skip("approval or input requests, or two threads: not replayed")
+			}
+			made[name+".json"] = true
 			compareFixture(t, name, events)
 		})
 	}
@@ -197,25 +214,100 @@ func mockDemo(t *testing.T) []schema.Event {
 	return waitFor(t, s, func(evs []schema.Event) bool { return count(evs, schema.EventSessionEnded) == 1 })
 }
 
-// replayClaude plays a capture through the real converter and a session:
-// each user message of the capture's stdin is sent, and the adapter emits
-// the converter's drafts of the stdout lines up to the end of that turn.
-// Permission and question requests are answered as the capture's stdin
-// answered them.
+// replayClaude plays a Claude Code capture through the real converter and
+// a session: each user message of the capture's stdin is sent, and the
+// adapter emits the converter's drafts of the stdout lines up to the end
+// of that turn. Permission and question requests are answered as the
+// capture's stdin answered them.
 func replayClaude(t *testing.T, name, stdoutPath, stdinPath string) []schema.Event {
-	lines := readLines(t, stdoutPath)
 	var stdin [][]byte
 	if _, err := os.Stat(stdinPath); err == nil {
 		stdin = readLines(t, stdinPath)
 	}
 	prompts, decisions := readStdin(t, stdin)
-
-	// The drafts of each stdout line, split into turns at each turn.ended.
 	conv := claude.NewConverter()
+	var lines [][]agent.Draft
+	for _, l := range readLines(t, stdoutPath) {
+		lines = append(lines, conv.Line(l))
+	}
+	lines = append(lines, conv.Flush())
+	ad := claude.New(claude.Options{})
+	return replay(t, name, ad.Info(), ad, splitTurns(lines), prompts, decisions)
+}
+
+// replayCodex does the same for a Codex app-server capture of one thread
+// (its JSON-RPC notifications through the real converter). It returns nil
+// for captures with approval or input requests, whose answers live in
+// JSON-RPC responses this replay does not read.
+func replayCodex(t *testing.T, name, stdoutPath, stdinPath string) []schema.Event {
+	convs := map[string]*codex.Converter{}
+	var lines [][]agent.Draft
+	for _, l := range readLines(t, stdoutPath) {
+		var m struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+			Params json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal(l, &m); err != nil || m.Method == "" {
+			continue // a response
+		}
+		var env struct {
+			ThreadID string `json:"threadId"`
+			Thread   *struct {
+				ID string `json:"id"`
+			} `json:"thread"`
+		}
+		_ = json.Unmarshal(m.Params, &env)
+		thread := env.ThreadID
+		if thread == "" && env.Thread != nil {
+			thread = env.Thread.ID
+		}
+		if thread == "" {
+			continue
+		}
+		c := convs[thread]
+		if c == nil {
+			if len(convs) > 0 {
+				return nil // two threads: two sessions in one capture
+			}
+			c = codex.NewConverter(thread)
+			convs[thread] = c
+		}
+		if len(m.ID) > 0 {
+			return nil
+		}
+		lines = append(lines, c.Notification(m.Method, m.Params, l))
+	}
+	var prompts []string
+	for _, l := range readLines(t, stdinPath) {
+		var m struct {
+			Method string `json:"method"`
+			Params struct {
+				Input []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"input"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(l, &m) == nil && m.Method == "turn/start" {
+			text := ""
+			for _, in := range m.Params.Input {
+				text += in.Text
+			}
+			prompts = append(prompts, text)
+		}
+	}
+	ad := codex.New(codex.Options{})
+	return replay(t, name, ad.Info(), ad, splitTurns(lines), prompts, nil)
+}
+
+// splitTurns groups the drafts of a capture's lines into turns, each ending
+// with the line that ended it; what follows the last turn's end (a
+// background sub-agent, the CLI's own turn) is played right after it.
+func splitTurns(lines [][]agent.Draft) [][][]agent.Draft {
 	var turns [][][]agent.Draft
 	var cur [][]agent.Draft
-	for _, l := range lines {
-		ds := conv.Line(l)
+	for _, ds := range lines {
 		cur = append(cur, ds)
 		for _, d := range ds {
 			if d.Type == schema.EventTurnEnded {
@@ -225,16 +317,21 @@ func replayClaude(t *testing.T, name, stdoutPath, stdinPath string) []schema.Eve
 			}
 		}
 	}
-	cur = append(cur, conv.Flush())
 	if len(turns) == 0 {
-		turns = [][][]agent.Draft{cur}
-	} else {
-		// What follows the last turn's end (a background sub-agent, the
-		// CLI's own turn) is played right after it.
-		turns[len(turns)-1] = append(turns[len(turns)-1], cur...)
+		return [][][]agent.Draft{cur}
 	}
+	turns[len(turns)-1] = append(turns[len(turns)-1], cur...)
+	return turns
+}
 
-	ad := &replayAdapter{info: claude.New(claude.Options{}).Info(), turns: turns}
+// replay plays prepared turns through a session of an adapter with the
+// given Info and modes: each prompt is sent, and the turn's drafts are
+// emitted as the agent's stdout reader would. Requests are answered as the
+// capture's user answered them (decisions by request id).
+func replay(t *testing.T, name string, info agent.Info, modes interface {
+	Modes(context.Context) ([]agent.Mode, error)
+}, turns [][][]agent.Draft, prompts []string, decisions map[string]decision) []schema.Event {
+	ad := &replayAdapter{info: info, modes: modes, turns: turns}
 	m := newManager(t, ad)
 	ctx := t.Context()
 	s, err := m.Create(ctx, name, schema.CreateSessionRequest{Agent: ad.info.ID})
@@ -372,6 +469,9 @@ func readStdin(t *testing.T, lines [][]byte) (prompts []string, decisions map[st
 // prepared drafts, one turn per message sent.
 type replayAdapter struct {
 	info  agent.Info
+	modes interface {
+		Modes(context.Context) ([]agent.Mode, error)
+	}
 	turns [][][]agent.Draft
 	// answer replies to a request as the capture did; false when the
 	// draft is no request or the capture has no answer to it.
@@ -383,9 +483,7 @@ func (a *replayAdapter) Info() agent.Info { return a.info }
 func (a *replayAdapter) Status(context.Context) (agent.InstallStatus, error) {
 	return agent.InstallStatus{Installed: true, Version: "replay"}, nil
 }
-func (a *replayAdapter) Modes(ctx context.Context) ([]agent.Mode, error) {
-	return claude.New(claude.Options{}).Modes(ctx)
-}
+func (a *replayAdapter) Modes(ctx context.Context) ([]agent.Mode, error) { return a.modes.Modes(ctx) }
 func (a *replayAdapter) Models(context.Context) (agent.ModelList, error) {
 	return agent.ModelList{}, nil
 }

@@ -1,6 +1,7 @@
 // The transcript renderer over recorded event sequences: the Claude Code
-// captures and the mock demo, made universal by the real converter and
-// session pipeline (inspector/fixtures_test.go writes src/test/fixtures).
+// and Codex captures and the mock demo, made universal by the real
+// converters and session pipeline (inspector/fixtures_test.go writes
+// src/test/fixtures).
 import { act } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import type { UniversalEvent } from "sandbox-agent";
@@ -16,7 +17,6 @@ const fixtures = Object.fromEntries(
     evs,
   ]),
 );
-const claude = Object.keys(fixtures).filter((n) => n.startsWith("claude-"));
 
 let root: Root | undefined;
 let host: HTMLDivElement | undefined;
@@ -61,13 +61,13 @@ function finalItems(events: UniversalEvent[]): Map<string, Item> {
 
 const norm = (s: string | null | undefined) => (s ?? "").replace(/\s+/g, " ");
 
-describe.each([...claude, "mock-demo"])("%s", (name) => {
+describe.each(Object.keys(fixtures))("%s", (name) => {
   const events = fixtures[name]!;
 
   it("renders every item, nested under its parent, with its content", () => {
     const div = render(fold(events));
     const items = finalItems(events);
-    expect(items.size).toBeGreaterThan(0);
+    expect(div.querySelector("[data-testid=transcript]")).not.toBeNull();
     for (const it of items.values()) {
       const card = div.querySelector<HTMLElement>(`[data-item-id="${it.item_id}"]`);
       expect(card, `item ${it.item_id} (${it.kind})`).not.toBeNull();
@@ -242,6 +242,21 @@ describe("streaming", () => {
     const div = render(m);
     expect(div.querySelector("pre[data-part=output]")?.textContent).toBe("# not a heading\nline 2\n");
     expect(div.querySelector("h1")).toBeNull();
+  });
+
+  it("streams a Codex command's output into its running tool result", () => {
+    const evs = fixtures["codex-codex-command-output"]!;
+    const lastDelta = evs.map((e) => e.type === "item.delta" && (e.data as { delta: string }).delta.startsWith("line-")).lastIndexOf(true);
+    const m = fold(evs.slice(0, lastDelta + 1));
+    const div = render(m);
+    const id = (evs[lastDelta]!.data as { item_id: string }).item_id;
+    const card = div.querySelector<HTMLElement>(`[data-item-id="${id}"]`)!;
+    expect(card.dataset.kind).toBe("tool_result");
+    expect(card.querySelector("pre[data-part=output]")?.textContent).toBe("line-2\nline-3\n");
+    m.add(evs);
+    rerender(m);
+    expect(card.dataset.status).toBe("failed");
+    expect(card.querySelector(".part-tool-result .output")?.textContent).toBe("line-1\nline-2\nline-3\n");
   });
 
   it("knows when a turn runs and what waits for a reply", () => {
