@@ -8,8 +8,12 @@ import { JsonBlock } from "./transcript/Transcript";
 export default function EventsTab({ events, includeRaw, onIncludeRaw }: { events: UniversalEvent[]; version: number; includeRaw: boolean; onIncludeRaw(v: boolean): void }) {
   const [hidden, setHidden] = useState<Set<string>>(new Set());
   const [open, setOpen] = useState<number>();
-  const types = useMemo(() => [...new Set(events.map((e) => e.type))].sort(), [events.length]); // eslint-disable-line react-hooks/exhaustive-deps
+  const [all, setAll] = useState(false);
+  const types = useMemo(() => [...new Set(events.map((e) => e.type))].sort(), [events.length]);
   const shown = events.filter((e) => !hidden.has(e.type));
+  // A long log renders its newest rows only, unless asked: thousands of
+  // table rows make every new event slow to show.
+  const rows = all || shown.length <= rowLimit ? shown : shown.slice(-rowLimit);
   const toggle = (t: string) => {
     const next = new Set(hidden);
     if (next.has(t)) next.delete(t);
@@ -37,7 +41,14 @@ export default function EventsTab({ events, includeRaw, onIncludeRaw }: { events
             <tr><th>#</th><th>time</th><th>type</th><th>source</th><th>summary</th><th /></tr>
           </thead>
           <tbody>
-            {shown.map((e) => (
+            {rows.length < shown.length ? (
+              <tr>
+                <td colSpan={6} className="muted">
+                  {shown.length - rows.length} older events not shown. <button type="button" className="link" onClick={() => setAll(true)}>Show all</button>
+                </td>
+              </tr>
+            ) : null}
+            {rows.map((e) => (
               <EventRow key={e.sequence} e={e} open={open === e.sequence} onToggle={() => setOpen(open === e.sequence ? undefined : e.sequence)} />
             ))}
           </tbody>
@@ -46,6 +57,8 @@ export default function EventsTab({ events, includeRaw, onIncludeRaw }: { events
     </div>
   );
 }
+
+const rowLimit = 1000;
 
 function EventRow({ e, open, onToggle }: { e: UniversalEvent; open: boolean; onToggle(): void }) {
   return (
