@@ -142,6 +142,7 @@ try {
     await page.locator("[data-kind=permission][data-status=requested]").nth(1).waitFor();
     await page.getByTestId("running").waitFor();
     await page.locator(".session-row[data-session=demo-1] [data-testid=pending-badge]").waitFor();
+    check((await page.title()).startsWith("(2) Demo session"), `the title does not count the waiting requests: ${await page.title()}`);
     const k = await kinds(page);
     for (const want of ["turn-started", "message", "system", "status", "tool_call", "tool_result", "unknown", "permission"]) {
       check(k.includes(want), `no ${want} card; saw ${k.join(", ")}`);

@@ -44,6 +44,13 @@ export function SessionView(props: { client: SandboxAgent; id: string; info?: Se
   );
 
   const ended = t.ended || info?.ended === true;
+  // The tab's title says when the agent waits for a reply.
+  useEffect(() => {
+    document.title = `${t.pending > 0 ? `(${t.pending}) ` : ""}${info?.title || id} · sandbox-agent inspector`;
+    return () => {
+      document.title = "sandbox-agent inspector";
+    };
+  }, [t.pending, version, info?.title, id]);
   const running = t.running && !ended;
   const interrupt = () => run("interrupt", client.interruptSession(id));
 
@@ -75,7 +82,15 @@ export function SessionView(props: { client: SandboxAgent; id: string; info?: Se
             {info?.agentMode ? ` · ${info.agentMode}` : ""}
             {info?.permissionMode ? ` · ${info.permissionMode}` : ""}
             {info?.model ? ` · ${info.model}` : ""}
+            {info?.variant ? ` · ${info.variant}` : ""}
           </span>
+          {info?.directory || info?.nativeSessionId ? (
+            <span className="muted session-where" title={info?.nativeSessionId ?? undefined}>
+              {info?.directory ? <code>{info.directory}</code> : null}
+              {info?.directory && info?.nativeSessionId ? " · " : ""}
+              {info?.nativeSessionId ? `native ${info.nativeSessionId}` : ""}
+            </span>
+          ) : null}
         </div>
         <div className="session-state" data-testid="session-state">
           {ended ? <span className="badge">ended</span> : running ? <span className="badge badge-live running-indicator" data-testid="running"><span className="spinner" /> running</span> : <span className="badge badge-ok">idle</span>}
