@@ -12,6 +12,7 @@ package e2e
 //   - claude-acp 0.23.1: Zed's Claude ACP bridge (JavaScript, needs node);
 //     it pins @anthropic-ai/claude-agent-sdk 0.2.83, whose bundled Claude
 //     Code it runs.
+//   - gemini 0.61.0: Gemini CLI in ACP mode (JavaScript, needs node).
 //   - amp: the newest @ampcode/cli usually names a platform package that
 //     was never published; this one has its linux-x64 binary.
 var Pins = map[string]string{
@@ -22,4 +23,5 @@ var Pins = map[string]string{
 
 	"opencode-acp": "1.18.33",
 	"claude-acp":   "0.23.1",
+	"gemini":       "0.61.0",
 }

@@ -10,7 +10,7 @@ import (
 
 func TestACPAgentsListed(t *testing.T) {
 	all := Agents()
-	for _, id := range []string{"opencode-acp", "claude-acp"} {
+	for _, id := range []string{"opencode-acp", "claude-acp", "gemini"} {
 		if !slices.Contains(all, id) {
 			t.Errorf("Agents() = %v lacks %s", all, id)
 		}
@@ -20,6 +20,9 @@ func TestACPAgentsListed(t *testing.T) {
 	}
 	if got := BinName("claude-acp"); got != "claude-agent-acp" {
 		t.Errorf("claude-acp bin %q", got)
+	}
+	if got := BinName("gemini"); got != "gemini" {
+		t.Errorf("gemini bin %q", got)
 	}
 }
 

@@ -38,21 +38,22 @@ type conn struct {
 	// mu guards everything below and orders the drafts: the converter runs
 	// and emits under it, so the read goroutine's updates and a turn's end
 	// reach the sink in the order they happened.
-	mu       sync.Mutex
-	conv     *Converter
-	loading  bool // session/load replays history: not this session's events
-	running  bool
-	queue    []agent.Prompt
-	done     chan struct{} // closed when the running prompt returned
-	perms    map[string]*permReq
-	always   map[string]string // tool kind+title answered "always" → option id
-	closed   bool
-	dead     bool // the process is gone; the next Send starts another
-	ended    bool // the agent ended the session (no restart)
-	crashes  int  // deaths since the last turn that ended well
-	restarts int
-	users    int
-	nextPerm int
+	mu        sync.Mutex
+	conv      *Converter
+	loading   bool // session/load replays history: not this session's events
+	running   bool
+	queue     []agent.Prompt
+	done      chan struct{} // closed when the running prompt returned
+	perms     map[string]*permReq
+	always    map[string]string // tool kind+title answered "always" → option id
+	closed    bool
+	dead      bool // the process is gone; the next Send starts another
+	ended     bool // the agent ended the session (no restart)
+	crashes   int  // deaths since the last turn that ended well
+	restarts  int
+	announced bool // the session_started status item is out
+	users     int
+	nextPerm  int
 
 	sendMu sync.Mutex // one Send (and so one restart) at a time
 }
@@ -91,6 +92,7 @@ func (c *conn) start(ctx context.Context) error {
 		if err != nil {
 			return agent.Errorf(agent.ErrInvalidRequest, "session directory: %v", err)
 		}
+		fs.missingEmpty = c.a.e.MissingFileEmpty
 		c.fs = fs
 	}
 	terms := newTerminals(c.fs, c.env)
@@ -144,6 +146,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	var res newSessionResult
+	lost := ""
 	if c.spec.NativeSessionID != "" && c.caps.LoadSession {
 		c.mu.Lock()
 		c.loading = true
@@ -154,11 +157,23 @@ func (c *conn) handshake(ctx context.Context) error {
 		c.loading = false
 		c.mu.Unlock()
 		res = newSessionResult{SessionID: c.spec.NativeSessionID, Modes: lr.Modes, ConfigOptions: lr.ConfigOptions}
-		if err != nil {
+		var rpcErr *jsonrpc.Error
+		switch {
+		case err == nil:
+		case errors.As(err, &rpcErr) && c.sid != "":
+			// A restart after a crash: the agent may not have saved a
+			// session that died in its first turn. Go on in a new one,
+			// and say that the earlier context is gone.
+			lost = fmt.Sprintf("the restarted agent could not load session %s (%s); a new session without the earlier context took over", c.spec.NativeSessionID, errorMessage(rpcErr))
+			res = newSessionResult{}
+		default:
 			return fmt.Errorf("session/load %s: %w", c.spec.NativeSessionID, err)
 		}
-	} else if err = c.rpc.Call(ctx, "session/new", newSessionParams{Cwd: c.spec.Dir, McpServers: mcp}, &res); err != nil {
-		return fmt.Errorf("session/new: %w", err)
+	}
+	if res.SessionID == "" {
+		if err = c.rpc.Call(ctx, "session/new", newSessionParams{Cwd: c.spec.Dir, McpServers: mcp}, &res); err != nil {
+			return fmt.Errorf("session/new: %w", err)
+		}
 	}
 	if res.SessionID == "" {
 		return errors.New("session/new returned no sessionId")
@@ -175,9 +190,15 @@ func (c *conn) handshake(ctx context.Context) error {
 	it := schema.Item{NativeItemID: schema.Ptr("acp_session_" + c.sid), Kind: schema.KindStatus,
 		Role: schema.Ptr(schema.RoleSystem), Content: []schema.ContentPart{schema.Status("session_started", schema.Ptr(detail))}}
 	c.mu.Lock()
-	for _, d := range []agent.Draft{agent.ItemStarted(it, nil), agent.ItemCompleted(it, nil)} {
-		d.NativeSessionID = c.sid
-		c.emit(d)
+	if !c.announced { // once: a restart that loads the session is the same session
+		c.announced = true
+		for _, d := range []agent.Draft{agent.ItemStarted(it, nil), agent.ItemCompleted(it, nil)} {
+			d.NativeSessionID = c.sid
+			c.emit(d)
+		}
+	}
+	if lost != "" {
+		c.emit(c.conv.note("session_lost", lost, nil, nil)...)
 	}
 	c.mu.Unlock()
 	return nil

@@ -397,6 +397,39 @@ func TestCrashThenLoad(t *testing.T) {
 	}
 }
 
+// An agent that cannot load the session it crashed in goes on in a new
+// one, and says the context is gone.
+func TestCrashThenLoadFails(t *testing.T) {
+	f := open(t, agent.Spec{})
+	f.turn("crash and forget")
+	ds := f.turn("Say hello.")
+	if got := text(ds, schema.RoleAssistant, schema.PartText); got != "Hello from fake ACP." {
+		t.Errorf("after the restart the agent said %q", got)
+	}
+	var lost string
+	for _, d := range ds {
+		if d.Type == schema.EventItemCompleted {
+			for _, p := range d.Data.(*schema.ItemEventData).Item.Content {
+				if p.Type == schema.PartStatus && p.Label == "session_lost" {
+					lost = schema.Deref(p.Detail)
+				}
+			}
+		}
+	}
+	if !strings.Contains(lost, "could not load session fake-session-1 (Resource not found: session)") {
+		t.Errorf("no session_lost note: %q", lost)
+	}
+	n := 0
+	for _, d := range f.rec.since(0) {
+		if d.Type == schema.EventItemStarted && strings.HasPrefix(schema.Deref(d.Data.(*schema.ItemEventData).Item.NativeItemID), "acp_session_") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("session_started announced %d times", n)
+	}
+}
+
 func TestCrashesEndSession(t *testing.T) {
 	f := open(t, agent.Spec{})
 	for i := range maxCrashes {
@@ -497,5 +530,26 @@ func TestNotInstalled(t *testing.T) {
 	st, _ := a.Status(context.Background())
 	if st.Installed {
 		t.Errorf("status %+v", st)
+	}
+}
+
+// MissingFileEmpty (Gemini CLI's quirk) reads a missing file as empty;
+// anything else stays an error, and nothing outside the directory opens.
+func TestMissingFileEmpty(t *testing.T) {
+	dir := t.TempDir()
+	f, err := openFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.close()
+	if _, e := f.read(readTextFileParams{Path: dir + "/missing.txt"}); e == nil || e.Code != codeResourceNotFound {
+		t.Errorf("missing file: %v", e)
+	}
+	f.missingEmpty = true
+	if res, e := f.read(readTextFileParams{Path: dir + "/missing.txt"}); e != nil || res.Content != "" {
+		t.Errorf("missing file with the quirk: %q %v", res.Content, e)
+	}
+	if _, e := f.read(readTextFileParams{Path: "/etc/hostname"}); e == nil {
+		t.Errorf("outside the directory with the quirk: no error")
 	}
 }

@@ -139,6 +139,10 @@ func (a *fakeAgent) Request(id json.RawMessage, method string, params json.RawMe
 		res := `{"sessionId":"` + a.sid + `","modes":{"currentModeId":"code","availableModes":[{"id":"code","name":"Code"},{"id":"architect","name":"Architect","description":"Plans only"}]},` +
 			`"configOptions":[{"id":"model","name":"Model","category":"model","type":"select","currentValue":"fake-small","options":[{"value":"fake-small","name":"Fake Small"},{"value":"fake-large","name":"Fake Large"}]}]}`
 		if method == "session/load" {
+			if _, err := os.Stat(p.Cwd + "/.no-load"); err == nil {
+				_ = a.rpc.ReplyError(id, &jsonrpc.Error{Code: codeResourceNotFound, Message: "Resource not found: session"})
+				return
+			}
 			res = `{"modes":{"currentModeId":"code","availableModes":[{"id":"code","name":"Code"}]}}`
 			// A loaded session replays its history first.
 			a.update(`{"sessionUpdate":"user_message_chunk","content":{"type":"text","text":"earlier question"}}`)
@@ -184,6 +188,9 @@ func (a *fakeAgent) prompt(id json.RawMessage, p promptParams) {
 	cwd, _ := os.Getwd()
 	switch {
 	case strings.Contains(text, "crash"):
+		if strings.Contains(text, "forget") {
+			_ = os.WriteFile(cwd+"/.no-load", nil, 0o644)
+		}
 		fmt.Fprintln(os.Stderr, "fake agent: crashing on purpose")
 		os.Exit(3)
 	case strings.Contains(text, "fail"):

@@ -21,6 +21,8 @@ const codeResourceNotFound = -32002
 type sessionFS struct {
 	dir  string // absolute, cleaned
 	root *os.Root
+	// missingEmpty reads a missing file as empty (registry.Entry.MissingFileEmpty).
+	missingEmpty bool
 }
 
 func openFS(dir string) (*sessionFS, error) {
@@ -55,7 +57,9 @@ func (f *sessionFS) rel(p string) (string, *jsonrpc.Error) {
 
 func fsError(op, p string, err error) *jsonrpc.Error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return &jsonrpc.Error{Code: codeResourceNotFound, Message: op + " " + p + ": file not found"}
+		// ACP's own wording for -32002, which agents look for (Gemini CLI
+		// treats it as ENOENT).
+		return &jsonrpc.Error{Code: codeResourceNotFound, Message: "Resource not found: " + p}
 	}
 	return &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: op + " " + p + ": " + strings.TrimPrefix(err.Error(), "openat ")}
 }
@@ -67,6 +71,9 @@ func (f *sessionFS) read(p readTextFileParams) (readTextFileResult, *jsonrpc.Err
 		return readTextFileResult{}, e
 	}
 	b, err := f.root.ReadFile(rel)
+	if err != nil && f.missingEmpty && errors.Is(err, fs.ErrNotExist) {
+		return readTextFileResult{Content: ""}, nil
+	}
 	if err != nil {
 		return readTextFileResult{}, fsError("read", p.Path, err)
 	}

@@ -40,6 +40,11 @@ type Entry struct {
 	// Images says the agent takes image prompt blocks (its
 	// promptCapabilities are only known once it runs).
 	Images bool
+	// MissingFileEmpty answers fs/read_text_file of a file that does not
+	// exist with empty content instead of ACP's "Resource not found"
+	// error, for agents that read a file before creating it and cannot
+	// tell that error from a failure.
+	MissingFileEmpty bool
 }
 
 // openCodeEnv keeps `opencode acp` from updating itself, fetching the
@@ -63,6 +68,21 @@ var entries = []Entry{
 		Args: []string{"acp"}, Env: openCodeEnv,
 		Credentials: []string{"anthropic", "openai"},
 		Images:      true,
+	},
+	{
+		// Gemini CLI speaks ACP itself (--acp; --experimental-acp before
+		// 0.2x). GOOGLE_GEMINI_BASE_URL points it at another endpoint.
+		ID: "gemini", Name: "Gemini CLI",
+		NPM: "@google/gemini-cli", Bin: "gemini", Pin: "0.61.0",
+		Args:           []string{"--acp"},
+		Credentials:    []string{"google"},
+		CredentialVars: []string{"GEMINI_API_KEY", "GOOGLE_API_KEY"},
+		Images:         true,
+		// 0.61.0 reads a file before writing it; its ACP SDK rejects a
+		// client error with the plain error object, which its ENOENT check
+		// (an Error whose message says "Resource not found") never matches,
+		// so a new file could not be created.
+		MissingFileEmpty: true,
 	},
 	{
 		ID: "claude-acp", Name: "Claude Code (ACP bridge)",

@@ -9,6 +9,11 @@
 //     as apply_patch. Codex needs nothing else: no WebSocket, no /models.
 //   - OpenAI Chat Completions (OpenCode): POST /v1/chat/completions (SSE
 //     chunks ending in `data: [DONE]`, or JSON).
+//   - Gemini (Gemini CLI, with GOOGLE_GEMINI_BASE_URL): POST
+//     .../models/{model}:streamGenerateContent (SSE, data-only
+//     GenerateContentResponse events) and :generateContent (JSON); tool
+//     calls are functionCall parts, results come back as functionResponse
+//     parts; :countTokens.
 //   - GET /v1/models and /v1/models/{id}, Anthropic-shaped when the request
 //     has an anthropic-version or x-api-key header, OpenAI-shaped otherwise.
 //
@@ -52,10 +57,11 @@
 // the agents name tools and arguments differently:
 //
 //	Bash          Claude Bash{command,description}, OpenCode bash{command,description},
-//	              Codex exec_command{cmd} (or shell{command:[argv]})
+//	              Codex exec_command{cmd} (or shell{command:[argv]}), Gemini run_shell_command
 //	Write         Claude Write{file_path,content}, OpenCode write{filePath,content},
 //	              Codex apply_patch custom call adding the file
 //	Edit          Claude Edit{file_path,old_string,new_string}, OpenCode edit{filePath,oldString,newString},
+//	              Gemini replace{file_path,old_string,new_string},
 //	              Codex apply_patch custom call updating the file
 //	Read          Claude Read{file_path}, OpenCode read{filePath}, Codex exec_command cat
 //	AskUserQuestion  Claude AskUserQuestion, OpenCode question, Codex request_user_input

@@ -23,6 +23,10 @@ func (s *Server) writeError(w http.ResponseWriter, api API, e APIError) {
 		writeJSON(w, status, body, 0)
 		return
 	}
+	if api == APIGemini {
+		writeJSON(w, status, geminiError(e), 0)
+		return
+	}
 	writeJSON(w, status, openAIError(e), 0)
 }
 

@@ -14,6 +14,7 @@ const (
 	APIAnthropic API = "anthropic"        // Anthropic Messages (Claude Code)
 	APIResponses API = "openai-responses" // OpenAI Responses (Codex)
 	APIChat      API = "openai-chat"      // OpenAI Chat Completions (OpenCode)
+	APIGemini    API = "gemini"           // Gemini generateContent (Gemini CLI)
 )
 
 // Served says how the server answered a request.
@@ -47,7 +48,8 @@ type Request struct {
 	// empty for anything else.
 	API API
 	// Endpoint is "messages", "count_tokens", "responses",
-	// "chat_completions", "models" or "" (unknown path).
+	// "chat_completions", "generate_content", "models" or "" (unknown
+	// path).
 	Endpoint string
 	// Served says how the request was answered.
 	Served Served
@@ -100,11 +102,24 @@ type ToolSpec struct {
 	Schema map[string]any
 }
 
-// Model returns the requested model.
-func (r Request) Model() string { s, _ := r.JSON["model"].(string); return s }
+// Model returns the requested model (for Gemini, the one in the path).
+func (r Request) Model() string {
+	if r.API == APIGemini {
+		return geminiModel(r.Path)
+	}
+	s, _ := r.JSON["model"].(string)
+	return s
+}
 
-// Stream reports whether the request asked for a streamed reply.
-func (r Request) Stream() bool { b, _ := r.JSON["stream"].(bool); return b }
+// Stream reports whether the request asked for a streamed reply (for
+// Gemini, :streamGenerateContent).
+func (r Request) Stream() bool {
+	if r.API == APIGemini {
+		return strings.HasSuffix(r.Path, ":streamGenerateContent")
+	}
+	b, _ := r.JSON["stream"].(bool)
+	return b
+}
 
 // Tools returns the names of the offered tools.
 func (r Request) Tools() []string {
@@ -198,6 +213,9 @@ func (r *Request) parse() {
 	case APIChat:
 		r.tools = chatTools(r.JSON)
 		r.messages = chatMessages(r.JSON)
+	case APIGemini:
+		r.tools = geminiTools(r.JSON)
+		r.messages = geminiMessages(r.JSON)
 	}
 }
 

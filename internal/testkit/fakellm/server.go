@@ -205,10 +205,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch req.Endpoint {
-	case "messages", "responses", "chat_completions":
+	case "messages", "responses", "chat_completions", "generate_content":
 		s.serveModel(w, r, req)
 	case "count_tokens":
 		s.record(req)
+		if req.API == APIGemini {
+			writeJSON(w, http.StatusOK, map[string]any{"totalTokens": max(1, len(body)/4)}, 0)
+			return
+		}
 		writeJSON(w, http.StatusOK, map[string]any{"input_tokens": max(1, len(body)/4)}, 0)
 	case "models":
 		s.record(req)
@@ -240,6 +244,11 @@ func route(method, path string, h http.Header) (endpoint string, api API) {
 		return "responses", APIResponses
 	case method == http.MethodPost && strings.HasSuffix(p, "/chat/completions"):
 		return "chat_completions", APIChat
+	case method == http.MethodPost && strings.Contains(p, "/models/") &&
+		(strings.HasSuffix(p, ":generateContent") || strings.HasSuffix(p, ":streamGenerateContent")):
+		return "generate_content", APIGemini
+	case method == http.MethodPost && strings.Contains(p, "/models/") && strings.HasSuffix(p, ":countTokens"):
+		return "count_tokens", APIGemini
 	case method == http.MethodGet && (strings.HasSuffix(p, "/models") || strings.Contains(p, "/models/")):
 		if isAnthropic(h) {
 			return "models", APIAnthropic
@@ -289,6 +298,8 @@ func (s *Server) serveModel(w http.ResponseWriter, r *http.Request, req *Request
 		s.serveResponses(w, r, req, rp)
 	case APIChat:
 		s.serveChat(w, r, req, rp)
+	case APIGemini:
+		s.serveGemini(w, r, req, rp)
 	}
 }
 

@@ -23,9 +23,9 @@ type toolCall struct {
 // for in the request's tools list. Claude Code uses the capitalized names,
 // OpenCode the lower-case ones, Codex exec_command and friends.
 var (
-	shellTools = []string{"Bash", "bash", "exec_command", "shell_command", "shell"}
+	shellTools = []string{"Bash", "bash", "exec_command", "shell_command", "shell", "run_shell_command"}
 	writeTools = []string{"Write", "write", "write_file"}
-	editTools  = []string{"Edit", "edit"}
+	editTools  = []string{"Edit", "edit", "replace"}
 	readTools  = []string{"Read", "read", "read_file"}
 	askTools   = []string{"AskUserQuestion", "question", "request_user_input"}
 	planTools  = []string{"ExitPlanMode", "plan_exit", "exit_plan_mode"}
@@ -34,10 +34,10 @@ var (
 // defaults are the tool names assumed when the request offers none of the
 // candidates, by API.
 var defaults = map[Action]map[API]string{
-	ActBash:     {APIAnthropic: "Bash", APIResponses: "exec_command", APIChat: "bash"},
-	ActWrite:    {APIAnthropic: "Write", APIChat: "write"},
-	ActEdit:     {APIAnthropic: "Edit", APIChat: "edit"},
-	ActRead:     {APIAnthropic: "Read", APIChat: "read"},
+	ActBash:     {APIAnthropic: "Bash", APIResponses: "exec_command", APIChat: "bash", APIGemini: "run_shell_command"},
+	ActWrite:    {APIAnthropic: "Write", APIChat: "write", APIGemini: "write_file"},
+	ActEdit:     {APIAnthropic: "Edit", APIChat: "edit", APIGemini: "replace"},
+	ActRead:     {APIAnthropic: "Read", APIChat: "read", APIGemini: "read_file"},
 	ActAsk:      {APIAnthropic: "AskUserQuestion", APIResponses: "request_user_input", APIChat: "question"},
 	ActExitPlan: {APIAnthropic: "ExitPlanMode", APIChat: "plan_exit"},
 }
@@ -119,6 +119,9 @@ func resolveCall(c Call, r *Request) (*toolCall, string) {
 			pathKey(p, ok, name): c.Path,
 			pick(p, ifElse(camel, "oldString", "old_string"), "old_string", "oldString"): c.Old,
 			pick(p, ifElse(camel, "newString", "new_string"), "new_string", "newString"): c.New,
+		}
+		if p["instruction"] != nil { // Gemini CLI's replace requires one
+			args["instruction"] = "Replace the text in " + c.Path
 		}
 		return funcCall(name, args), ""
 	case ActRead:
@@ -218,7 +221,7 @@ func pathKey(p map[string]any, offered bool, name string) string {
 	if !offered && name != "" && name[0] >= 'a' && name[0] <= 'z' {
 		def = "filePath"
 	}
-	return pick(p, def, "file_path", "filePath", "path")
+	return pick(p, def, "file_path", "filePath", "path", "absolute_path")
 }
 
 func funcCall(name string, args map[string]any) *toolCall {
