@@ -472,7 +472,7 @@ func TestAutoFallsBackAndReportsBoth(t *testing.T) {
 
 func TestUnknownAgentAndMock(t *testing.T) {
 	m := newTestManager(t, Config{})
-	_, err := m.Install(context.Background(), "gemini", Options{})
+	_, err := m.Install(context.Background(), "no-such-agent", Options{})
 	if e := asError(t, err); !errors.Is(err, ErrUnknownAgent) || !strings.Contains(e.Error(), "claude, codex, opencode, amp") {
 		t.Fatalf("got %v", err)
 	}
