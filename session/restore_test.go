@@ -239,3 +239,55 @@ func TestReloadTerminateDetached(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPrune: retention deletes ended and detached sessions that are too
+// old or beyond the cap, least recently updated first, with their rows;
+// a live session is never pruned.
+func TestPrune(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	a := mock.New(mock.Options{Interval: -1})
+	st := openDurable(t, path)
+	m := newMgr(t, a, st)
+	ctx := context.Background()
+	var cut time.Time
+	for _, id := range []string{"old-ended", "old-live", "new-ended-1", "new-ended-2", "new-live"} {
+		if id == "new-ended-1" {
+			time.Sleep(5 * time.Millisecond)
+			cut = time.Now()
+			time.Sleep(5 * time.Millisecond)
+		}
+		s, err := m.Create(ctx, id, schema.CreateSessionRequest{Agent: "mock"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(id, "ended") {
+			if err := s.Terminate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(2 * time.Millisecond) // distinct updatedAt
+	}
+	names := func() string {
+		var out []string
+		for _, info := range m.List() {
+			out = append(out, info.SessionID)
+		}
+		return strings.Join(out, " ")
+	}
+	n, err := m.Prune(ctx, cut, 0)
+	if err != nil || n != 1 || names() != "new-live new-ended-2 new-ended-1 old-live" {
+		t.Fatalf("by age: %d %v, left %s", n, err, names())
+	}
+	n, err = m.Prune(ctx, time.Time{}, 2)
+	if err != nil || n != 1 || names() != "new-live new-ended-2 old-live" {
+		t.Fatalf("by count: %d %v, left %s", n, err, names())
+	}
+	if err := st.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := st.Backend().Sessions(ctx)
+	evs, _ := st.Backend().Events(ctx, "old-ended", 0, 0)
+	if len(recs) != 3 || len(evs) != 0 {
+		t.Fatalf("rows left: %d sessions, %d events of a pruned one", len(recs), len(evs))
+	}
+}
