@@ -21,7 +21,7 @@ import (
 //	go test -run '^TestReport$' -v -timeout 60m ./bench/ -report [-report.only scaling,limit] [-report.profile DIR]
 var (
 	reportOn      = flag.Bool("report", false, "run the performance report (see bench/README.md)")
-	reportOnly    = flag.String("report.only", "", "comma-separated parts to run: scaling, limit, latency, fanout, http (default: all)")
+	reportOnly    = flag.String("report.only", "", "comma-separated parts to run: scaling, limit, latency, fanout, http, store (default: all)")
 	reportMax     = flag.Int("report.max", 1_000_000, "largest message of the scaling part, in deltas")
 	reportProfile = flag.String("report.profile", "", "write a CPU and a heap profile of each part into this directory")
 )
@@ -40,6 +40,7 @@ func TestReport(t *testing.T) {
 		{"latency", reportLatency},
 		{"fanout", reportFanout},
 		{"http", reportHTTP},
+		{"store", reportStore},
 	}
 	var only []string
 	if *reportOnly != "" {

@@ -22,6 +22,7 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/server"
 	"github.com/sandbox-agent/sandbox-agent/session"
+	"github.com/sandbox-agent/sandbox-agent/store"
 )
 
 // turnTimeout bounds every wait, so a broken pipeline fails the run
@@ -42,9 +43,15 @@ type rig struct {
 
 func newRig(tb testing.TB, extra ...agent.Adapter) *rig {
 	tb.Helper()
+	return newRigStore(tb, nil, extra...)
+}
+
+// newRigStore is newRig on the given store (nil: the default, memory).
+func newRigStore(tb testing.TB, st store.Store, extra ...agent.Adapter) *rig {
+	tb.Helper()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	reg := agent.NewRegistry(append([]agent.Adapter{mock.New(mock.Options{Interval: -1}), &burstAdapter{}}, extra...)...)
-	mgr := session.NewManager(session.Config{Registry: reg, Dir: tb.TempDir(), Logger: quiet})
+	mgr := session.NewManager(session.Config{Registry: reg, Dir: tb.TempDir(), Logger: quiet, Store: st})
 	srv := server.New(server.Config{Manager: mgr, Logger: quiet, HomeDir: tb.TempDir()})
 	ts := httptest.NewServer(srv)
 	// Enough idle connections for ten subscribers plus the sender, so

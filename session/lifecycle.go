@@ -99,11 +99,13 @@ func (s *Session) SendTurn(ctx context.Context, p agent.Prompt) (Turn, error) {
 			s.appendLocked(s.endTurnLocked())
 		}
 	}
+	upTo := s.pipe.nextSeq - 1
 	s.mu.Unlock()
 	if err == nil && interrupt {
 		_ = s.interruptNow(ctx)
 	}
 	close(done)
+	s.awaitPublished(ctx, upTo)
 	if err != nil {
 		return t, wrapAgentErr(err, s.info.ID, s.id)
 	}
@@ -215,8 +217,31 @@ func (s *Session) Terminate(ctx context.Context) error {
 	s.appendLocked(evs)
 	s.daemonLocked(schema.EventSessionEnded, &schema.SessionEndedData{Reason: schema.EndTerminated, TerminatedBy: schema.ByDaemon})
 	s.endLocked()
+	end := s.pipe.nextSeq - 1
 	s.mu.Unlock()
+	s.awaitPublished(ctx, end)
 	return nil
+}
+
+// awaitPublished waits until readers can see the event of sequence seq:
+// at once with a synchronous store, after the store acknowledged it with
+// an asynchronous one (store.Acker), so an operation that returns has its
+// events readable, as with the memory store.
+func (s *Session) awaitPublished(ctx context.Context, seq uint64) {
+	for {
+		s.mu.Lock()
+		if !s.async || s.last >= seq {
+			s.mu.Unlock()
+			return
+		}
+		ch := s.changedLocked()
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // finishAgentEnd closes the agent of a session its agent ended (its
@@ -287,6 +312,7 @@ func (s *Session) delete(ctx context.Context, forget func()) error {
 	s.wiped = true
 	err := s.store.DeleteSession(ctx, s.id)
 	s.storeMu.Unlock()
+	s.unwatch()
 	forget()
 	close(s.deletedCh)
 	return err

@@ -193,10 +193,12 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	s := m.newSession(ad, rec, dir)
 	conn, err := ad.Open(ctx, s.spec, sink{s})
 	if err != nil {
+		s.unwatch()
 		s.stopLife()
 		return nil, wrapAgentErr(err, info.ID, id)
 	}
 	if err := m.cfg.Store.PutSession(ctx, rec); err != nil {
+		s.unwatch()
 		s.stopLife()
 		_ = conn.Close(context.Background())
 		return nil, fmt.Errorf("store session: %w", err)
@@ -218,7 +220,9 @@ func (m *Manager) Create(ctx context.Context, id string, req schema.CreateSessio
 	s.phase = phaseLive
 	s.holding++ // releaseLocked flushes what was emitted while opening
 	autos, ended := s.releaseLocked()
+	started := s.pipe.nextSeq - 1
 	s.mu.Unlock()
+	s.awaitPublished(ctx, started)
 
 	m.mu.Lock()
 	m.sessions[id] = s
@@ -242,6 +246,11 @@ func (m *Manager) newSession(ad agent.Adapter, rec store.SessionRecord, dir stri
 	var env []string
 	if m.cfg.Env != nil {
 		env = m.cfg.Env(info.ID)
+	}
+	s.unwatch = func() {}
+	if a, ok := m.cfg.Store.(store.Acker); ok {
+		s.async = true
+		s.unwatch = a.Watch(rec.ID, s.publish)
 	}
 	s.spec = agent.Spec{SessionID: rec.ID, AgentMode: rec.AgentMode, PermissionMode: rec.PermissionMode,
 		Model: valueOr(rec.Model, ""), Variant: valueOr(rec.Variant, ""), Dir: dir, Env: env, MCP: rec.MCP}

@@ -210,8 +210,10 @@ func (s *Session) resume(ctx context.Context) error {
 	s.phase = phaseLive
 	s.holding++ // releaseLocked flushes what the agent emitted while opening
 	autos, ended := s.releaseLocked()
+	upTo := s.pipe.nextSeq - 1
 	s.mu.Unlock()
 	s.after(autos, ended)
+	s.awaitPublished(ctx, upTo)
 	s.log.Info("detached session resumed", "native_session_id", spec.NativeSessionID, "requests_taken_over", len(taken), "requests_expired", len(pending)-len(taken))
 	return nil
 }

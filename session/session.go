@@ -31,16 +31,20 @@ type Session struct {
 	phase    phase
 	rec      store.SessionRecord
 	recDirty bool // rec changed beyond updatedAt since it was last stored
-	conn     agent.Conn
-	holding  int           // replies being forwarded; drafts wait for their resolved event
-	prebuf   []agent.Draft // drafts held while opening or while a reply is forwarded
-	pipe     *pipeline
-	last     uint64 // last stored sequence
-	count    uint64
-	changed  chan struct{} // closed when the log grows; nil until a reader waits (changedLocked)
-	perms    map[string]*pendingPerm
-	quests   map[string]*pendingQuestion
-	always   map[string]bool
+	// async: the store acknowledges appends later (store.Acker); last is
+	// then what it acknowledged, and readers see no further.
+	async   bool
+	unwatch func()
+	conn    agent.Conn
+	holding int           // replies being forwarded; drafts wait for their resolved event
+	prebuf  []agent.Draft // drafts held while opening or while a reply is forwarded
+	pipe    *pipeline
+	last    uint64 // last stored sequence
+	count   uint64
+	changed chan struct{} // closed when the log grows; nil until a reader waits (changedLocked)
+	perms   map[string]*pendingPerm
+	quests  map[string]*pendingQuestion
+	always  map[string]bool
 
 	// Turns: the ordinal of the last turn.started and where each is;
 	// closedTurn: the last turn was ended by the session, not the agent.
@@ -293,7 +297,9 @@ func (s *Session) appendLocked(evs []schema.Event) {
 		s.log.Error("store append failed; events lost", "err", err, "count", len(evs))
 		return
 	}
-	s.last = evs[len(evs)-1].Sequence
+	if !s.async {
+		s.last = evs[len(evs)-1].Sequence
+	} // else the store's acknowledgment publishes them (publish)
 	s.count += uint64(len(evs))
 	now := time.Now()
 	s.rec.UpdatedAt = now.UnixMilli()
@@ -310,7 +316,7 @@ func (s *Session) appendLocked(evs []schema.Event) {
 		s.rec.NativeSessionID = schema.Ptr(s.pipe.native)
 		s.recDirty = true
 	}
-	if s.changed != nil { // a reader waits
+	if s.changed != nil && !s.async { // a reader waits
 		close(s.changed)
 		s.changed = nil
 	}
@@ -321,6 +327,20 @@ func (s *Session) appendLocked(evs []schema.Event) {
 			s.recDirty = false
 		}
 	}
+}
+
+// publish shows readers the events up to seq, which the store
+// acknowledged as durable (store.Acker).
+func (s *Session) publish(seq uint64) {
+	s.mu.Lock()
+	if seq > s.last {
+		s.last = seq
+		if s.changed != nil {
+			close(s.changed)
+			s.changed = nil
+		}
+	}
+	s.mu.Unlock()
 }
 
 // changedLocked is the channel the next append closes. It is made when a
@@ -382,6 +402,9 @@ func (s *Session) Events(ctx context.Context, after uint64, limit int) ([]schema
 	s.storeMu.RUnlock()
 	if err != nil {
 		return nil, false, err
+	}
+	for len(evs) > 0 && evs[len(evs)-1].Sequence > last {
+		evs = evs[:len(evs)-1] // stored, not yet acknowledged (store.Acker)
 	}
 	more := false
 	if limit > 0 && len(evs) > limit {

@@ -52,3 +52,16 @@ type Store interface {
 	// Close releases the store.
 	Close() error
 }
+
+// Acker is implemented by stores whose Append returns before the events
+// are durable (a background writer commits them in groups). The store
+// acknowledges a session's events, in order, by calling the function
+// registered with Watch with the highest durable sequence; the session
+// shows events to readers only once they are acknowledged, so whatever a
+// client received is stored. Stores without Acker are durable (or as
+// durable as they get) when Append returns.
+type Acker interface {
+	// Watch registers fn for a session's acknowledgments until the
+	// returned function is called. fn is never called from inside Append.
+	Watch(sessionID string, fn func(seq uint64)) (stop func())
+}

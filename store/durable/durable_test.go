@@ -30,8 +30,19 @@ func openSQLite(t *testing.T, path string, opt store.Options) store.Store {
 func TestConformance(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "store.db")
 	storetest.Run(t, storetest.Suite{Durable: true, LiveRaw: true, Open: func(t *testing.T, opt store.Options) store.Store {
-		return New(openSQLite(t, path, opt), nil)
+		return flushing{New(openSQLite(t, path, opt), nil)}
 	}})
+}
+
+// flushing reads what the database holds once every write is in: the
+// suite checks the database, and appends are acknowledged later.
+type flushing struct{ *Store }
+
+func (f flushing) Sessions(ctx context.Context) ([]store.SessionRecord, error) {
+	if err := f.Flush(ctx); err != nil {
+		return nil, err
+	}
+	return f.Store.Sessions(ctx)
 }
 
 // flaky fails every write while down is set, and on its way down can
@@ -75,6 +86,8 @@ func TestOutage(t *testing.T) {
 	back := &flaky{Store: openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})}
 	s := New(back, nil)
 	defer s.Close()
+	var acked atomic.Uint64
+	defer s.Watch("a", func(seq uint64) { acked.Store(seq) })()
 	all := map[string][]schema.Event{"a": storetest.Events("a", 1, 300), "b": storetest.Events("b", 1, 300)}
 	step := func(i int) {
 		for _, id := range []string{"a", "b"} {
@@ -95,8 +108,18 @@ func TestOutage(t *testing.T) {
 			}
 		}
 	}
-	if s.Pending() == 0 || back.fails.Load() == 0 {
-		t.Fatalf("the outage was not noticed: pending %d, fails %d", s.Pending(), back.fails.Load())
+	for deadline := time.Now().Add(5 * time.Second); back.fails.Load() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the outage was not noticed")
+		}
+	}
+	if s.Pending() == 0 {
+		t.Fatal("nothing queued during the outage")
+	}
+	for deadline := time.Now().Add(5 * time.Second); acked.Load() < 240; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("during the outage events were acknowledged up to %d, want 240 (from memory)", acked.Load())
+		}
 	}
 	got, _ := s.Events(ctx, "a", 0, 0)
 	if len(got) != 240 {
@@ -223,5 +246,46 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	if fmt.Sprint(seqs(got)) != fmt.Sprint(seqs(all)) {
 		t.Fatalf("database holds %v", seqs(got))
+	}
+}
+
+// TestAckAfterWrite: while the database works, an event is acknowledged
+// only once the database holds it, in order.
+func TestAckAfterWrite(t *testing.T) {
+	ctx := context.Background()
+	back := openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	s := New(back, nil)
+	defer s.Close()
+	bad := make(chan string, 1)
+	var prev atomic.Uint64
+	defer s.Watch("a", func(seq uint64) {
+		if seq <= prev.Load() {
+			bad <- fmt.Sprintf("acknowledged %d after %d", seq, prev.Load())
+		}
+		prev.Store(seq)
+		evs, _ := back.Events(ctx, "a", seq-1, 1)
+		if len(evs) != 1 {
+			select {
+			case bad <- fmt.Sprintf("event %d acknowledged before the database had it", seq):
+			default:
+			}
+		}
+	})()
+	all := storetest.Events("a", 1, 500)
+	for i := range all {
+		if err := s.Append(ctx, "a", all[i:i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case msg := <-bad:
+		t.Fatal(msg)
+	default:
+	}
+	if prev.Load() != 500 {
+		t.Fatalf("acknowledged up to %d of 500", prev.Load())
 	}
 }

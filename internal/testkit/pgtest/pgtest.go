@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Cluster is a running (or stopped) temporary PostgreSQL server.
@@ -143,4 +144,42 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// CPU is the CPU time the cluster's processes used so far: the postmaster
+// and its live backends, plus what its exited children left in its
+// counters. Benchmarks add it to their own: a database's work is part of
+// what storing costs.
+func (c *Cluster) CPU() time.Duration {
+	b, err := os.ReadFile(filepath.Join(c.data, "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pm := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	tick := 100 // USER_HZ on Linux
+	var total int64
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		st, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(st)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		pid := filepath.Base(filepath.Dir(p))
+		if len(f) < 15 || (pid != pm && f[1] != pm) { // f[1]: ppid
+			continue
+		}
+		for _, i := range []int{11, 12} { // utime, stime
+			n, _ := strconv.ParseInt(f[i], 10, 64)
+			total += n
+		}
+		if pid == pm {
+			for _, i := range []int{13, 14} { // cutime, cstime
+				n, _ := strconv.ParseInt(f[i], 10, 64)
+				total += n
+			}
+		}
+	}
+	return time.Duration(total) * time.Second / time.Duration(tick)
 }
