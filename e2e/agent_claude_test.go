@@ -19,6 +19,8 @@ func init() {
 		Rows: map[string]Row{
 			// Nothing listens there: model discovery must fall back.
 			"claude-models-fallback": {Env: []string{"ANTHROPIC_BASE_URL=" + deadProxy}},
+			// A durable store in the row's data directory (issue 16).
+			"claude-server-restart": {Env: []string{"SANDBOX_AGENT_STORE=sqlite"}},
 			// What the remote MCP server's headers refer to.
 			"claude-mcp-remote": {Env: []string{"E2E_MCP_TOKEN=" + mcpToken, "E2E_MCP_HEADER=" + mcpHeader}},
 		},
@@ -41,6 +43,9 @@ func init() {
 			Run: runClaudeOneProcess, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."), fakellm.Text("You are welcome."))},
 		{ID: "claude-resume", Title: "Claude: process killed between turns; the next turn resumes it (--resume) with context",
 			Run: runClaudeResume, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."), fakellm.Text("The code word was PAPAYA."))},
+		{ID: "claude-server-restart", Title: "Claude: server SIGKILLed mid-turn with --store sqlite; after the restart the log is intact, the session detached, and the next message resumes it (--resume) with context",
+			Run: runClaudeServerRestart, Steps: steps(fakellm.Text("Noted: the code word is PAPAYA."),
+				fakellm.Text("This reply never arrives.").WithDelay(10*time.Minute), fakellm.Text("The code word was PAPAYA."))},
 		{ID: "claude-attachments", Title: "Claude: image (data URL, file, URL) and text file attachments reach the model as content blocks",
 			Run: runClaudeAttachments, Steps: steps(fakellm.Text("A pixel, twice, and a note."))},
 		{ID: "claude-models", Title: "Claude: models listed from the Anthropic endpoint (ANTHROPIC_BASE_URL)",

@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sandbox-agent/sandbox-agent/client"
 	"github.com/sandbox-agent/sandbox-agent/internal/testkit/fakellm"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/invariants"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
 
@@ -785,3 +787,75 @@ var claudeFailures = []apiFailure{
 var claudeAPIErrors = apiFailures(claudeFailures...)
 
 func runClaudeAPIErrors(r *Run) { r.checkAPIFailures(claudeFailures...) }
+
+// --- server restart with a durable store (issue 16)
+
+func runClaudeServerRestart(r *Run) {
+	r.CreateSession()
+	r.turn("Remember the code word PAPAYA.")
+	native := r.nativeID()
+	r.Send("Take your time.")
+	r.StepRequest(1) // the CLI is mid-turn, waiting for the model
+	seen := r.Events()
+	if err := r.srv.Process.Kill(); err != nil {
+		r.T.Fatal(err)
+	}
+	<-r.srvDone
+	r.srvLog.Close()
+	r.startServer()
+	ctx, cancel := context.WithTimeout(r.ctx, waitTimeout)
+	defer cancel()
+	info, err := r.C.Session(ctx, r.SessionID)
+	if err != nil {
+		r.T.Fatalf("session after the restart: %v\n%s", err, r.serverLogTail())
+	}
+	if !info.Detached || info.Ended {
+		r.T.Fatalf("after the restart: detached %v, ended %v", info.Detached, info.Ended)
+	}
+	page, err := r.C.Events(ctx, r.SessionID, client.EventsQuery{IncludeRaw: true})
+	if err != nil {
+		r.T.Fatal(err)
+	}
+	if len(page.Events) < len(seen) {
+		r.T.Fatalf("the client had %d events, the restarted server has %d", len(seen), len(page.Events))
+	}
+	for i := range seen {
+		a, _ := json.Marshal(seen[i])
+		b, _ := json.Marshal(page.Events[i])
+		if string(a) != string(b) {
+			r.T.Fatalf("event %d changed across the restart:\n%s\n%s", i, a, b)
+		}
+	}
+	r.Send("What was the code word?")
+	var evs []schema.Event
+	for deadline := time.Now().Add(waitTimeout); ; time.Sleep(100 * time.Millisecond) {
+		page, err = r.C.Events(ctx, r.SessionID, client.EventsQuery{})
+		if err != nil {
+			r.T.Fatal(err)
+		}
+		evs = page.Events
+		if n := len(evs); n > 0 && evs[n-1].Type == schema.EventTurnEnded && strings.Contains(assistantText(evs), "The code word was PAPAYA.") {
+			break
+		}
+		if time.Now().After(deadline) {
+			r.T.Fatalf("the resumed turn did not end with the answer: %s", r.serverLogTail())
+		}
+	}
+	restarted := false
+	for _, ev := range evs {
+		if d, ok := ev.Data.(*schema.ErrorData); ok && schema.Deref(d.Code) == "agent_restarted" {
+			restarted = true
+		}
+	}
+	if !restarted {
+		r.T.Error("the turn cut by the restart did not end with an agent_restarted error")
+	}
+	for _, err := range invariants.Check(evs, invariants.Idle) {
+		r.T.Errorf("lifecycle invariant after the restart: %v", err)
+	}
+	if now := r.claudeProc(); !strings.Contains(now.Cmd, "--resume "+native) {
+		r.T.Errorf("the new process does not resume %s: %s", native, now.Cmd)
+	}
+	r.checkHistory(r.StepRequest(2), "Remember the code word PAPAYA.", "Noted: the code word is PAPAYA.",
+		"the resumed session's model request lacks turn 1")
+}
