@@ -90,8 +90,12 @@ func TestTranscriptFixtures(t *testing.T) {
 
 func compareFixture(t *testing.T, name string, events []schema.Event) {
 	t.Helper()
+	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for i := range events {
 		events[i].Raw = nil // the renderer does not read it; it would triple the size
+		// Times from the sequence, 5 ms apart: how often the session
+		// reads its clock is none of the fixture's business.
+		events[i].Time = base.Add(time.Duration(events[i].Sequence) * 5 * time.Millisecond).Format("2006-01-02T15:04:05.000000000Z")
 	}
 	got, err := json.MarshalIndent(events, "", " ")
 	if err != nil {
@@ -177,32 +181,46 @@ func mockDemo(t *testing.T) []schema.Event {
 	if err := s.Send(ctx, agent.Prompt{Text: "demo"}); err != nil {
 		t.Fatal(err)
 	}
+	// Each stage asks two things at once; answering only once both are
+	// asked keeps the log's order the same from run to run.
 	answered := map[string]bool{}
 	waitFor(t, s, func(evs []schema.Event) bool {
+		var perms []*schema.PermissionEventData
+		var quests []*schema.QuestionEventData
 		for _, e := range evs {
 			switch d := e.Data.(type) {
 			case *schema.PermissionEventData:
 				if e.Type == schema.EventPermissionRequested && !answered[d.PermissionID] {
-					answered[d.PermissionID] = true
-					reply := schema.ReplyOnce
-					if strings.HasSuffix(d.PermissionID, "_denied") {
-						reply = schema.ReplyReject
-					}
-					if err := s.ReplyPermission(ctx, d.PermissionID, reply); err != nil {
-						t.Fatal(err)
-					}
+					perms = append(perms, d)
 				}
 			case *schema.QuestionEventData:
 				if e.Type == schema.EventQuestionRequested && !answered[d.QuestionID] {
-					answered[d.QuestionID] = true
-					reject := strings.HasSuffix(d.QuestionID, "_reject")
-					var answers [][]string
-					if !reject {
-						answers = [][]string{{"Blue"}}
-					}
-					if err := s.ReplyQuestion(ctx, d.QuestionID, answers, reject); err != nil {
-						t.Fatal(err)
-					}
+					quests = append(quests, d)
+				}
+			}
+		}
+		if len(perms) == 2 {
+			for _, d := range perms {
+				answered[d.PermissionID] = true
+				reply := schema.ReplyOnce
+				if strings.HasSuffix(d.PermissionID, "_denied") {
+					reply = schema.ReplyReject
+				}
+				if err := s.ReplyPermission(ctx, d.PermissionID, reply); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(quests) == 2 {
+			for _, d := range quests {
+				answered[d.QuestionID] = true
+				reject := strings.HasSuffix(d.QuestionID, "_reject")
+				var answers [][]string
+				if !reject {
+					answers = [][]string{{"Blue"}}
+				}
+				if err := s.ReplyQuestion(ctx, d.QuestionID, answers, reject); err != nil {
+					t.Fatal(err)
 				}
 			}
 		}
@@ -367,7 +385,8 @@ func replay(t *testing.T, name string, info agent.Info, modes interface {
 		}
 		return false
 	}
-	for i := range turns {
+	ends := 0 // turn.ended drafts played so far
+	for i, turn := range turns {
 		prompt := "continue"
 		if i < len(prompts) {
 			prompt = prompts[i]
@@ -376,6 +395,16 @@ func replay(t *testing.T, name string, info agent.Info, modes interface {
 			t.Fatalf("turn %d: %v", i+1, err)
 		}
 		<-ad.played
+		for _, line := range turn {
+			for _, d := range line {
+				if d.Type == schema.EventTurnEnded {
+					ends++
+				}
+			}
+		}
+		// The session may still hold drafts back while it forwards a
+		// reply: the turn is over when its end is in the log.
+		waitFor(t, s, func(evs []schema.Event) bool { return count(evs, schema.EventTurnEnded) >= ends })
 	}
 	if err := s.Terminate(ctx); err != nil {
 		t.Fatal(err)
