@@ -100,20 +100,32 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
+// statusRecorder notes the status sent, for the access log, and makes sure
+// only one final status is ever sent. huma sets a second status (499) when
+// the client leaves while it writes a JSON body, after the 200 and part of
+// the body went out; net/http would log that as a superfluous WriteHeader.
+// A late status is only recorded (the log shows 499), never sent.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status int  // the status sent, or a late one that could not be
+	wrote  bool // a final status (or body) has been sent
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
+	if r.wrote {
 		r.status = code
+		return
+	}
+	r.status = code
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		r.wrote = true
 	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
+	if !r.wrote {
+		r.wrote = true
 		r.status = http.StatusOK
 	}
 	return r.ResponseWriter.Write(b)
@@ -133,6 +145,18 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			// huma panics when it cannot finish a response body (the
+			// client left, a write failed). With the status already sent
+			// nothing can be said any more: abort the response quietly.
+			if v := recover(); v != nil {
+				if !rec.wrote || v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start), "aborted", v)
+				panic(http.ErrAbortHandler)
+			}
+		}()
 		next.ServeHTTP(rec, r)
 		s.cfg.Logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 	})
