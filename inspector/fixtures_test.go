@@ -65,7 +65,7 @@ func TestTranscriptFixtures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			events := replayCodex(t, name, path, strings.TrimSuffix(path, ".stdout.jsonl")+".stdin.jsonl")
 			if events == nil {
-				t.Skip("approval or input requests, or two threads: not replayed")
+				t.Skip("two threads: two sessions, not replayed")
 			}
 			made[name+".json"] = true
 			compareFixture(t, name, events)
@@ -253,12 +253,13 @@ func replayClaude(t *testing.T, name, stdoutPath, stdinPath string) []schema.Eve
 	return replay(t, name, ad.Info(), ad, splitTurns(lines), prompts, decisions)
 }
 
-// replayCodex does the same for a Codex app-server capture of one thread
-// (its JSON-RPC notifications through the real converter). It returns nil
-// for captures with approval or input requests, whose answers live in
-// JSON-RPC responses this replay does not read.
+// replayCodex does the same for a Codex app-server capture of one thread:
+// its JSON-RPC notifications and requests through the real converter, the
+// requests answered as the JSON-RPC responses in stdin answered them. It
+// returns nil for a capture of two threads (two sessions).
 func replayCodex(t *testing.T, name, stdoutPath, stdinPath string) []schema.Event {
 	convs := map[string]*codex.Converter{}
+	held := map[string]codex.HeldRequest{} // by JSON-RPC id
 	var lines [][]agent.Draft
 	for _, l := range readLines(t, stdoutPath) {
 		var m struct {
@@ -292,31 +293,72 @@ func replayCodex(t *testing.T, name, stdoutPath, stdinPath string) []schema.Even
 			convs[thread] = c
 		}
 		if len(m.ID) > 0 {
-			return nil
+			h, err := c.Request(m.ID, m.Method, m.Params, l)
+			if err != nil {
+				t.Fatalf("request %s: %v", m.Method, err)
+			}
+			held[string(m.ID)] = h
+			lines = append(lines, h.Drafts)
+			continue
 		}
 		lines = append(lines, c.Notification(m.Method, m.Params, l))
 	}
 	var prompts []string
+	decisions := map[string]decision{}
 	for _, l := range readLines(t, stdinPath) {
 		var m struct {
-			Method string `json:"method"`
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
 			Params struct {
 				Input []struct {
 					Type string `json:"type"`
 					Text string `json:"text"`
 				} `json:"input"`
 			} `json:"params"`
+			Result *struct {
+				Decision string `json:"decision"`
+				Answers  map[string]struct {
+					Answers []string `json:"answers"`
+				} `json:"answers"`
+			} `json:"result"`
 		}
-		if json.Unmarshal(l, &m) == nil && m.Method == "turn/start" {
+		if json.Unmarshal(l, &m) != nil {
+			continue
+		}
+		if m.Method == "turn/start" {
 			text := ""
 			for _, in := range m.Params.Input {
 				text += in.Text
 			}
 			prompts = append(prompts, text)
 		}
+		h, ok := held[string(m.ID)]
+		if m.Method != "" || m.Result == nil || !ok {
+			continue // not our answer to a request of the app-server
+		}
+		d := decision{permission: schema.ReplyOnce, answers: map[string]string{}}
+		switch m.Result.Decision {
+		case "acceptForSession":
+			d.permission = schema.ReplyAlways
+		case "decline", "cancel":
+			d.permission = schema.ReplyReject
+		}
+		if m.Result.Answers != nil {
+			if len(m.Result.Answers) == 0 {
+				d.permission = schema.ReplyReject // how the adapter rejects questions
+			}
+			i := 0
+			for _, dr := range h.Drafts {
+				if q, ok := dr.Data.(*schema.QuestionEventData); ok && i < len(h.QuestionIDs) {
+					d.answers[q.Prompt] = strings.Join(m.Result.Answers[h.QuestionIDs[i]].Answers, ", ")
+					i++
+				}
+			}
+		}
+		decisions[h.ID] = d
 	}
 	ad := codex.New(codex.Options{})
-	return replay(t, name, ad.Info(), ad, splitTurns(lines), prompts, nil)
+	return replay(t, name, ad.Info(), ad, splitTurns(lines), prompts, decisions)
 }
 
 // splitTurns groups the drafts of a capture's lines into turns, each ending
