@@ -20,13 +20,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
-	"github.com/sandbox-agent/sandbox-agent/install"
+	"github.com/sandbox-agent/sandbox-agent/agent/process"
 	"github.com/sandbox-agent/sandbox-agent/problem"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
@@ -38,7 +37,7 @@ type Options struct {
 	Binary string
 	// Resolve finds a program name; exec.LookPath when nil. The server
 	// passes the installer's lookup (its directory first, then PATH).
-	Resolve func(name string) (string, bool)
+	Resolve process.Lookup
 	// Env is added to every amp process's environment, after the
 	// session's own.
 	Env []string
@@ -57,12 +56,6 @@ type Adapter struct {
 func New(opts Options) *Adapter {
 	if opts.Binary == "" {
 		opts.Binary = "amp"
-	}
-	if opts.Resolve == nil {
-		opts.Resolve = func(name string) (string, bool) {
-			p, err := exec.LookPath(name)
-			return p, err == nil
-		}
 	}
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
@@ -90,24 +83,11 @@ func (a *Adapter) Info() agent.Info {
 	}
 }
 
-func (a *Adapter) resolve() (string, bool) {
-	if strings.ContainsRune(a.opts.Binary, os.PathSeparator) {
-		if fi, err := os.Stat(a.opts.Binary); err == nil && !fi.IsDir() {
-			return a.opts.Binary, true
-		}
-		return "", false
-	}
-	return a.opts.Resolve(a.opts.Binary)
-}
+func (a *Adapter) resolve() (string, bool) { return process.Resolve(a.opts.Binary, a.opts.Resolve) }
 
 // Status reports whether amp is installed, where, and its version.
 func (a *Adapter) Status(ctx context.Context) (agent.InstallStatus, error) {
-	path, ok := a.resolve()
-	if !ok {
-		return agent.InstallStatus{}, nil
-	}
-	v, _ := install.Version(ctx, path) // cached per binary file
-	return agent.InstallStatus{Installed: true, Path: path, Version: v}, nil
+	return process.BinaryStatus(ctx, a.opts.Binary, a.opts.Resolve), nil
 }
 
 // defaultMode runs the CLI without --mode: Amp picks its default.
