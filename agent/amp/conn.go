@@ -221,9 +221,11 @@ func (c *conn) exited(r *run) {
 		c.mu.Unlock()
 		return
 	}
+	// The process is gone: so is its turn's state (an interrupt that
+	// raced its result included).
+	c.conv.EndTurn()
 	var out []agent.Draft
 	if !r.ended {
-		c.conv.EndTurn()
 		if r.stopping {
 			out = append(out, agent.TurnEnded(json.RawMessage(`{"interrupted":true}`), nil))
 		} else {
@@ -309,14 +311,15 @@ func (c *conn) Answer(context.Context, agent.Reply) error {
 func (c *conn) Interrupt(ctx context.Context) error {
 	c.mu.Lock()
 	r := c.cur
-	if r != nil {
-		r.stopping = true
-	}
-	c.mu.Unlock()
-	if r == nil {
+	if r == nil || r.ended {
+		// No turn, or its result is out and the process is exiting: an
+		// interrupt noted now would swallow the next turn's error.
+		c.mu.Unlock()
 		return nil
 	}
+	r.stopping = true
 	c.conv.NoteInterrupt()
+	c.mu.Unlock()
 	_ = r.p.Terminate(ctx, killGrace)
 	<-r.done
 	return nil
