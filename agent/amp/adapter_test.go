@@ -375,3 +375,22 @@ func TestSettingsFileCarriesMCPServers(t *testing.T) {
 		t.Errorf("remote %s", got)
 	}
 }
+
+// An interrupt that comes after the turn's result (its process still
+// exiting) must not mark the next turn interrupted, which would swallow
+// that turn's error.
+func TestInterruptAfterResultDoesNotCarryOver(t *testing.T) {
+	c := &conn{conv: NewConverter(), sink: newRecorder()}
+	r := &run{ended: true}
+	c.cur = r
+	if err := c.Interrupt(context.Background()); err != nil || c.conv.Interrupted() {
+		t.Fatalf("interrupt of an ended turn: %v, interrupted=%v", err, c.conv.Interrupted())
+	}
+	// The race the guard cannot see: noted just before the result was.
+	r.stopping = true
+	c.conv.NoteInterrupt()
+	c.exited(r)
+	if c.conv.Interrupted() {
+		t.Error("the interrupt outlived its process")
+	}
+}
