@@ -108,7 +108,9 @@ func TestOpenWithoutKeyNamesAMPAPIKey(t *testing.T) {
 	}
 	// A key saved by `amp login` does too.
 	data := t.TempDir()
-	a.opts.LookupEnv = func(k string) (string, bool) { return map[string]string{"XDG_DATA_HOME": data}[k], k == "XDG_DATA_HOME" }
+	a.opts.LookupEnv = func(k string) (string, bool) {
+		return map[string]string{"XDG_DATA_HOME": data}[k], k == "XDG_DATA_HOME"
+	}
 	if _, err := a.Open(context.Background(), agent.Spec{SessionID: "s"}, newRecorder()); err == nil {
 		t.Fatal("an empty data dir counted as logged in")
 	}
