@@ -7,6 +7,10 @@ import { defineConfig, type Plugin } from "vite";
 // of the picture).
 const sdk = fileURLToPath(new URL("../sdks/typescript/src/index.ts", import.meta.url));
 
+// Where the component tests' recorded event sequences are written
+// (src/test/globalSetup.ts) and read; set here so both agree.
+process.env.INSPECTOR_FIXTURES ??= fileURLToPath(new URL(".fixtures", import.meta.url));
+
 // The build is committed (dist/) and embedded into the Go binary; CI rebuilds
 // it from the lockfile and fails when it differs, so it must be
 // deterministic: no source maps, content-hashed names, no timestamps.
@@ -51,5 +55,6 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["src/**/*.test.{ts,tsx}"],
+    globalSetup: ["src/test/globalSetup.ts"],
   },
 });

@@ -1,22 +1,21 @@
 // The transcript renderer over recorded event sequences: the Claude Code
 // and Codex captures and the mock demo, made universal by the real
-// converters and session pipeline (inspector/fixtures_test.go writes
-// src/test/fixtures).
+// converters and session pipeline (inspector/fixtures_test.go writes them
+// before the tests run; see src/test/globalSetup.ts).
 import { act } from "react";
 import { createRoot, type Root } from "react-dom/client";
 import type { UniversalEvent } from "sandbox-agent";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { loadFixtures } from "../test/fixtures";
 import { Transcript as Model } from "./model";
 import { Transcript, type TranscriptActions } from "./Transcript";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
-const fixtures = Object.fromEntries(
-  Object.entries(import.meta.glob<UniversalEvent[]>("../test/fixtures/*.json", { eager: true, import: "default" })).map(([path, evs]) => [
-    path.replace(/^.*\/|\.json$/g, ""),
-    evs,
-  ]),
-);
+const fixtures = loadFixtures();
+// Every capture is there (a missing one would shrink what is tested).
+expect(Object.keys(fixtures).filter((n) => n.startsWith("claude-")).length).toBeGreaterThanOrEqual(15);
+expect(Object.keys(fixtures).filter((n) => n.startsWith("codex-")).length).toBeGreaterThanOrEqual(15);
 
 let root: Root | undefined;
 let host: HTMLDivElement | undefined;

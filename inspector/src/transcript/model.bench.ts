@@ -2,7 +2,7 @@
 // streamed message, and the mock demo's whole log.
 import type { UniversalEvent } from "sandbox-agent";
 import { bench, describe } from "vitest";
-import demo from "../test/fixtures/mock-demo.json";
+import { loadFixtures } from "../test/fixtures";
 import { Transcript } from "./model";
 
 const ev = (sequence: number, type: string, data: unknown) =>
@@ -12,12 +12,15 @@ const item = { item_id: "itm_1", native_item_id: null, parent_id: null, kind: "m
 const deltas = [ev(1, "item.started", { item })];
 for (let i = 2; i <= 100_001; i++) deltas.push(ev(i, "item.delta", { item_id: "itm_1", native_item_id: null, delta: "word " }));
 
+// Needs the fixtures: run the tests (npx vitest run) first.
+const demo = loadFixtures()["mock-demo"] ?? [];
+
 describe("Transcript.add", () => {
   bench("100k deltas of one message, in batches of 100", () => {
     const t = new Transcript();
     for (let i = 0; i < deltas.length; i += 100) t.add(deltas.slice(i, i + 100));
   });
   bench("the mock demo's log (79 events)", () => {
-    new Transcript().add(demo as UniversalEvent[]);
+    new Transcript().add(demo);
   });
 });
