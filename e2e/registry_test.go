@@ -43,6 +43,9 @@ type Agent struct {
 	// Wire runs the CLI directly (no adapter) against fakellm to prove the
 	// fake server's wire format; optional. See TestWire.
 	Wire func(w *Wire)
+	// NoVersionFlag: the executable has no --version (TestInstall runs
+	// --help instead; the version is the installer's).
+	NoVersionFlag bool
 }
 
 // Row is an agent's variation of a scenario. Zero fields keep the

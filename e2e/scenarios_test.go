@@ -465,7 +465,16 @@ func toolCallsOf(evs []schema.Event) string {
 	return strings.Join(out, "; ")
 }
 
-func runAgentError(r *Run) {
+func runAgentError(r *Run) { agentErrorRow(0)(r) }
+
+// agentErrorRow is the agent-error row, waiting settle after the failed
+// turn before the next message (for an agent that needs a moment after a
+// failed turn; see its Rows).
+func agentErrorRow(settle time.Duration) func(r *Run) {
+	return func(r *Run) { runAgentErrorSettled(r, settle) }
+}
+
+func runAgentErrorSettled(r *Run, settle time.Duration) {
 	r.CreateSession()
 	mark := r.Mark()
 	r.Send("This request fails.")
@@ -475,6 +484,7 @@ func runAgentError(r *Run) {
 		r.T.Errorf("error event does not carry the model's error message: %s", brief(ev))
 	}
 	r.turnEnded(mark)
+	time.Sleep(settle)
 	// The session survives a failed turn.
 	if got := assistantText(r.turn("Try again.")); !strings.Contains(got, "Recovered after the error.") {
 		r.T.Errorf("the turn after the error said %q", got)

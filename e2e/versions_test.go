@@ -13,6 +13,7 @@ package e2e
 //     it pins @anthropic-ai/claude-agent-sdk 0.2.83, whose bundled Claude
 //     Code it runs.
 //   - gemini 0.61.0: Gemini CLI in ACP mode (JavaScript, needs node).
+//   - codex-acp 0.16.0: Zed's Codex ACP bridge (native, no --version).
 //   - amp: the newest @ampcode/cli usually names a platform package that
 //     was never published; this one has its linux-x64 binary.
 var Pins = map[string]string{
@@ -24,4 +25,5 @@ var Pins = map[string]string{
 	"opencode-acp": "1.18.33",
 	"claude-acp":   "0.23.1",
 	"gemini":       "0.61.0",
+	"codex-acp":    "0.16.0",
 }

@@ -1,13 +1,19 @@
 package install
 
-import "github.com/sandbox-agent/sandbox-agent/agent/acp/registry"
+import (
+	"strings"
+
+	"github.com/sandbox-agent/sandbox-agent/agent/acp/registry"
+)
 
 // ACP agents come from their registry (agent/acp/registry): one that runs
 // another agent's binary (`opencode acp`) is an alias of that agent, one
 // with its own npm package gets a spec of its own. Such packages are
-// JavaScript programs (no platform packages): they install in JavaScript
-// mode with a node launcher, which answers --version itself because ACP
-// servers start serving on any command line.
+// JavaScript programs (no platform packages), which install in JavaScript
+// mode with a node launcher that answers --version itself because ACP
+// servers start serving on any command line, or native executables in
+// platform packages, accepted when they answer --help (they have no
+// --version; the installer's receipt tells their version).
 var aliases = map[string]string{}
 
 // acpAgents are the ACP agent ids in registry order.
@@ -20,13 +26,22 @@ func init() {
 			aliases[e.ID] = e.Shares
 			continue
 		}
-		specs[e.ID] = agentSpec{
+		spec := agentSpec{
 			bin:             e.Bin,
 			npm:             e.NPM,
 			platformPkgs:    func(platform) []string { return nil },
 			pin:             e.Pin,
 			launcherVersion: true,
 		}
+		if e.Platform != "" {
+			tmpl := e.Platform
+			spec.platformPkgs = func(p platform) []string {
+				return []string{strings.NewReplacer("{os}", p.OS, "{arch}", p.Arch).Replace(tmpl)}
+			}
+			spec.single = []string{e.PlatformBin}
+			spec.launcherVersion, spec.noVersionFlag = false, true
+		}
+		specs[e.ID] = spec
 	}
 }
 

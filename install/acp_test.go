@@ -10,7 +10,7 @@ import (
 
 func TestACPAgentsListed(t *testing.T) {
 	all := Agents()
-	for _, id := range []string{"opencode-acp", "claude-acp", "gemini"} {
+	for _, id := range []string{"opencode-acp", "claude-acp", "gemini", "codex-acp"} {
 		if !slices.Contains(all, id) {
 			t.Errorf("Agents() = %v lacks %s", all, id)
 		}
@@ -73,5 +73,31 @@ func TestACPPackagePinAndLauncherVersion(t *testing.T) {
 	out, err = exec.Command(res.Path).Output()
 	if err != nil || !strings.Contains(string(out), "serving ACP") {
 		t.Errorf("the launcher does not run the program: %q, %v", out, err)
+	}
+}
+
+// A native ACP agent without --version (Zed's Codex bridge) installs from
+// its platform package when --help works; its version is the receipt's.
+func TestACPNativeWithoutVersionFlag(t *testing.T) {
+	reg := newFakeRegistry(t)
+	noVersion := []byte("#!/bin/sh\n[ \"$1\" = --help ] && { echo 'Usage: codex-acp [OPTIONS]'; exit 0; }\necho \"error: unexpected argument '$1' found\" >&2\nexit 2\n")
+	reg.publishNative(t, "@zed-industries/codex-acp", "0.16.0", "@zed-industries/codex-acp-linux-x64", "bin/codex-acp", noVersion)
+	m := reg.manager(t)
+	ctx := context.Background()
+	res, err := m.Install(ctx, "codex-acp", Options{Source: SourceNPM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != "0.16.0" || !strings.HasSuffix(res.Path, "/codex-acp") {
+		t.Fatalf("result %+v", res)
+	}
+	if v, err := Version(ctx, res.Path); err != nil || v != "0.16.0" {
+		t.Errorf("version %q, %v", v, err)
+	}
+	// One that does not even run is refused.
+	reg2 := newFakeRegistry(t)
+	reg2.publishNative(t, "@zed-industries/codex-acp", "0.16.0", "@zed-industries/codex-acp-linux-x64", "bin/codex-acp", brokenBin)
+	if _, err := reg2.manager(t).Install(ctx, "codex-acp", Options{Source: SourceNPM}); err == nil {
+		t.Errorf("a binary that fails --help was installed")
 	}
 }

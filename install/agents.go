@@ -40,6 +40,9 @@ type agentSpec struct {
 	// launcherVersion makes the JavaScript launcher answer --version with
 	// the package version (for programs that have no such flag).
 	launcherVersion bool
+	// noVersionFlag: the native executable has no --version; a fresh one
+	// is accepted when --help succeeds.
+	noVersionFlag bool
 }
 
 var specs = map[string]agentSpec{

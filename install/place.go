@@ -167,6 +167,12 @@ func (ins *installer) activate(src, keep, what, url string) (string, error) {
 // verifyRuns accepts a fresh executable only if it answers a version probe.
 func (ins *installer) verifyRuns(ctx context.Context, bin, url string) (string, error) {
 	ins.progress(Progress{Phase: "verify", URL: url})
+	if ins.spec.noVersionFlag {
+		if _, err := runProbe(ctx, bin, []string{"--help"}, verifyTimeout); err != nil {
+			return "", ins.errorf(url, err, "installed %s does not run on %s", ins.spec.bin, ins.plat)
+		}
+		return "", nil
+	}
 	v, err := probeVersion(ctx, bin, verifyTimeout)
 	if err != nil {
 		return "", ins.errorf(url, err, "installed %s does not run on %s", ins.spec.bin, ins.plat)

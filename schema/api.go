@@ -112,7 +112,7 @@ const (
 // CreateSessionRequest is the body of POST /v1/sessions/{id}.
 type CreateSessionRequest struct {
 	_              struct{}                   `additionalProperties:"true"` // unknown fields are ignored, as the reference does
-	Agent          string                     `json:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock."`
+	Agent          string                     `json:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock."`
 	AgentMode      *string                    `json:"agentMode,omitempty" nullable:"true"`
 	PermissionMode *string                    `json:"permissionMode,omitempty" nullable:"true" doc:"default, plan, bypass or acceptEdits."`
 	Model          *string                    `json:"model,omitempty" nullable:"true"`

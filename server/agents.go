@@ -27,12 +27,12 @@ func (s *Server) registerMeta() {
 }
 
 type agentPath struct {
-	Agent string `path:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock."`
+	Agent string `path:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock."`
 }
 
 type agentListOut struct{ Body schema.AgentListResponse }
 type installIn struct {
-	Agent string `path:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock."`
+	Agent string `path:"agent" doc:"Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock."`
 	Body  *schema.AgentInstallRequest
 }
 type modesOut struct{ Body schema.AgentModesResponse }

@@ -143,7 +143,7 @@ func newSessionCreateCmd(o *apiOptions) *cobra.Command {
 		},
 	})
 	f := cmd.Flags()
-	f.StringVarP(&req.Agent, "agent", "a", "", "agent id: claude, codex, opencode, amp, opencode-acp, gemini, claude-acp or mock (required)")
+	f.StringVarP(&req.Agent, "agent", "a", "", "agent id: claude, codex, opencode, amp, opencode-acp, gemini, codex-acp, claude-acp or mock (required)")
 	_ = cmd.MarkFlagRequired("agent")
 	_ = cmd.RegisterFlagCompletionFunc("agent", fixed(agentIDs...))
 	_ = cmd.RegisterFlagCompletionFunc("permission-mode", fixed(schema.PermissionModeDefault, schema.PermissionModePlan,

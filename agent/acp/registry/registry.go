@@ -26,6 +26,11 @@ type Entry struct {
 	// Pin is the version installed when the caller names none: the one
 	// the e2e suite proves. Empty means the newest.
 	Pin string
+	// Platform names the npm package that carries the native executable
+	// for a platform, with {os} and {arch} in npm's spelling
+	// ("@zed-industries/codex-acp-{os}-{arch}"), and PlatformBin where the
+	// executable sits in it; empty for JavaScript programs.
+	Platform, PlatformBin string
 	// Args start the agent's ACP server on stdio.
 	Args []string
 	// Env is added to the agent's environment: switches that keep it off
@@ -83,6 +88,22 @@ var entries = []Entry{
 		// (an Error whose message says "Resource not found") never matches,
 		// so a new file could not be created.
 		MissingFileEmpty: true,
+	},
+	{
+		// Zed's Codex bridge: the Codex core in a native binary that
+		// speaks ACP. Commands run without Codex's own sandbox (this
+		// server is the sandbox) and ask first unless known safe, as the
+		// codex adapter does; the user's Codex login and config.toml are
+		// used as they are.
+		ID: "codex-acp", Name: "Codex (ACP bridge)",
+		NPM: "@zed-industries/codex-acp", Bin: "codex-acp", Pin: "0.16.0",
+		Platform: "@zed-industries/codex-acp-{os}-{arch}", PlatformBin: "bin/codex-acp",
+		Args: []string{
+			"-c", `sandbox_mode="danger-full-access"`, "-c", `approval_policy="untrusted"`,
+			"-c", "check_for_update_on_startup=false", "-c", "analytics.enabled=false",
+		},
+		Credentials: []string{"openai"},
+		Images:      true,
 	},
 	{
 		ID: "claude-acp", Name: "Claude Code (ACP bridge)",

@@ -125,7 +125,7 @@ class CreateSessionRequest(BaseModel):
     )
     agent: str
     """
-    Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock.
+    Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock.
     """
     agentMode: str | None = None
     agentVersion: str | None = None

@@ -532,7 +532,7 @@ export type components = {
             type: "status";
         };
         CreateSessionRequest: {
-            /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock. */
+            /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock. */
             agent: string;
             agentMode?: string | null;
             agentVersion?: string | null;
@@ -851,7 +851,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock. */
+                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock. */
                 agent: string;
             };
             cookie?: never;
@@ -903,7 +903,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock. */
+                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock. */
                 agent: string;
             };
             cookie?: never;
@@ -935,7 +935,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, claude-acp) or mock. */
+                /** @description Agent id: claude, codex, opencode, amp, an ACP agent (opencode-acp, gemini, codex-acp, claude-acp) or mock. */
                 agent: string;
             };
             cookie?: never;
