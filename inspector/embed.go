@@ -75,8 +75,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a, err := h.load(name)
 	if err != nil {
 		// A missing hashed asset is a real 404 (an old page asking for a
-		// build that is gone); any other path is a route of the app.
-		if immutable || path.Ext(name) != "" && name != "index.html" {
+		// build that is gone); any other path is a route of the app, dots
+		// and all (/ui/sessions/v1.2).
+		if immutable {
 			http.NotFound(w, r)
 			return
 		}

@@ -63,17 +63,17 @@ func TestServesFilesWithTypesAndCaching(t *testing.T) {
 	}
 }
 
-// TestSPAFallback: app routes get index.html; a missing hashed asset or a
-// missing file with an extension is a 404, not HTML a script tag would choke on.
+// TestSPAFallback: app routes get index.html; a missing hashed asset is a
+// 404, not HTML a script tag would choke on.
 func TestSPAFallback(t *testing.T) {
 	h := newHandler(testFiles)
-	for _, p := range []string{"/sessions/abc", "/deep/link/x", "/../../etc/passwd"} {
+	for _, p := range []string{"/sessions/abc", "/sessions/v1.2", "/deep/link/x", "/../../etc/passwd"} {
 		r := get(t, h, p)
 		if r.StatusCode != 200 || !strings.Contains(body(t, r), "<!doctype html>") || r.Header.Get("Cache-Control") != "no-cache" {
 			t.Errorf("GET %s: %d, want index.html", p, r.StatusCode)
 		}
 	}
-	for _, p := range []string{"/assets/index-old.js", "/assets/missing", "/favicon.ico"} {
+	for _, p := range []string{"/assets/index-old.js", "/assets/missing"} {
 		if r := get(t, h, p); r.StatusCode != 404 {
 			t.Errorf("GET %s: %d, want 404", p, r.StatusCode)
 		}

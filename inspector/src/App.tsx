@@ -104,11 +104,16 @@ function Workspace({ client, endpoint, log, onDisconnect }: { client: SandboxAge
     try {
       const list = (await client.listSessions()).sessions;
       setSessions(list);
-      // Badge the sessions that wait for a reply: read what each one that
-      // is not open added since last time.
+      // Badge the sessions that wait for a reply: read what each live one
+      // that is not open added since last time.
       await Promise.all(
         list
-          .filter((s) => s.sessionId !== openRef.current && s.eventCount > (cache.peek(s.sessionId)?.lastSequence ?? 0))
+          // An ended session waits for nothing: its log is not read.
+          // A long log never read is left for when it is opened.
+          .filter((s) => {
+            const seen = cache.peek(s.sessionId)?.lastSequence ?? 0;
+            return !s.ended && s.sessionId !== openRef.current && s.eventCount > seen && (seen > 0 || s.eventCount <= 5000);
+          })
           .map((s) => cache.poll(client, s.sessionId, s.eventCount).catch(() => undefined)),
       );
       setTick((t) => t + 1);
