@@ -25,7 +25,8 @@ type Info struct {
 	// message is sent. turn.ended always comes from the adapter.
 	NativeTurns bool
 	// CredentialProviders lists the credential slots the agent can use
-	// ("anthropic", "openai"); credentialsAvailable is true when any is set.
+	// ("anthropic", "openai"); credentialsAvailable is true when any is set,
+	// unless the adapter is a CredentialChecker.
 	CredentialProviders []string
 	// PermissionModes lists the permission modes the agent supports (default,
 	// plan, bypass, acceptEdits). An unsupported acceptEdits falls back to
@@ -112,6 +113,13 @@ type Reply struct {
 	// Permission and Question carry the request being answered.
 	PermissionRequest *schema.PermissionEventData
 	QuestionRequest   *schema.QuestionEventData
+}
+
+// CredentialChecker is implemented by an adapter whose credential is not
+// one of the shared provider slots (Amp's own access token): GET /v1/agents
+// reports credentialsAvailable from it instead of CredentialProviders.
+type CredentialChecker interface {
+	CredentialsAvailable() bool
 }
 
 // Adapter is one agent kind, registered at start-up.

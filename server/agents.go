@@ -152,7 +152,9 @@ func (s *Server) agentInfo(ctx context.Context, a agent.Adapter, creds func(prov
 		}
 		ai.ServerStatus = st.Server
 	}
-	if len(info.CredentialProviders) == 0 {
+	if c, ok := a.(agent.CredentialChecker); ok {
+		ai.CredentialsAvailable = c.CredentialsAvailable()
+	} else if len(info.CredentialProviders) == 0 {
 		ai.CredentialsAvailable = true
 	} else {
 		for _, p := range info.CredentialProviders {

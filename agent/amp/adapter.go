@@ -78,8 +78,9 @@ func (a *Adapter) Info() agent.Info {
 			ErrorEvents: true, Reasoning: true, McpTools: true,
 			ItemStarted: true,
 		},
-		CredentialProviders: []string{"anthropic"},
-		PermissionModes:     []string{schema.PermissionModeDefault, schema.PermissionModeBypass},
+		// Amp's access token is its own (AMP_API_KEY or `amp login`), not
+		// a provider slot: see CredentialsAvailable.
+		PermissionModes: []string{schema.PermissionModeDefault, schema.PermissionModeBypass},
 	}
 }
 
@@ -163,6 +164,12 @@ func (a *Adapter) Open(ctx context.Context, spec agent.Spec, sink agent.Sink) (a
 	}
 	return newConn(a, path, p, mode, dir, spec, sink), nil
 }
+
+// CredentialsAvailable reports whether a session could start for want of a
+// key: AMP_API_KEY in the server's environment, or a key saved by `amp
+// login` (GET /v1/agents; 0.1.11 looked at the Anthropic key, which Amp
+// does not use).
+func (a *Adapter) CredentialsAvailable() bool { return a.hasKey(agent.Spec{}) }
 
 // hasKey reports whether the CLI will have an Amp access token: in
 // AMP_API_KEY, or saved by `amp login` in its secrets file.

@@ -396,3 +396,21 @@ func TestInterruptAfterResultDoesNotCarryOver(t *testing.T) {
 		t.Error("the interrupt outlived its process")
 	}
 }
+
+// GET /v1/agents reports Amp's own key, not the Anthropic one 0.1.11
+// looked at: a session would be refused without it.
+func TestCredentialsAvailableIsAmpsKey(t *testing.T) {
+	t.Setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+	var _ agent.CredentialChecker = (*Adapter)(nil)
+	without, _ := fakeAdapter(t, false)
+	if without.CredentialsAvailable() {
+		t.Fatal("credentials available without AMP_API_KEY or amp login")
+	}
+	with, _ := fakeAdapter(t, true)
+	if !with.CredentialsAvailable() {
+		t.Fatal("AMP_API_KEY set, credentials not available")
+	}
+	if len(with.Info().CredentialProviders) != 0 {
+		t.Fatalf("amp lists provider slots %v", with.Info().CredentialProviders)
+	}
+}
