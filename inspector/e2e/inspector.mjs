@@ -131,6 +131,7 @@ try {
     await dialog.locator("select[name=agent]").selectOption("mock");
     await dialog.locator("input[name=id]").fill("demo-1");
     await dialog.locator("input[name=title]").fill("Demo session");
+    shots.push(await shot(page, "0-new-session"));
     await dialog.getByRole("button", { name: "Create" }).click();
     await page.locator("section.session[data-session-id=demo-1]").waitFor();
     await page.locator(".session-row[data-session=demo-1]").waitFor();
@@ -257,6 +258,7 @@ try {
     check(JSON.parse(out).agents.some((a) => a.id === "mock"), `the copied curl answered ${out}`);
     await page.getByRole("button", { name: "Agents" }).click();
     await page.locator(".agent-card[data-agent=mock] h4", { hasText: "Modes" }).waitFor();
+    shots.push(await shot(page, "3b-agents"));
     await page.locator(".session-row[data-session=demo-1]").click();
   });
 
