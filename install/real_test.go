@@ -35,7 +35,7 @@ func TestRealNPMInstall(t *testing.T) {
 				t.Fatalf("install: %v", err)
 			}
 			took := time.Since(start)
-			if !res.Installed || res.Path != filepath.Join(dir, agent) || res.Source != SourceNPM {
+			if !res.Installed || res.Path != filepath.Join(dir, BinName(agent)) || res.Source != SourceNPM {
 				t.Fatalf("unexpected result %+v", res)
 			}
 			v, err := Version(ctx, res.Path)
