@@ -156,6 +156,12 @@ describe("Claude captures", () => {
     expect(nested).toEqual(expect.arrayContaining(["Bash", "Write"]));
   });
 
+  it("names the call a tool result answers", () => {
+    const div = render(fold(fixtures["claude-bash-permission"]!));
+    const result = div.querySelector("[data-kind=tool_result]");
+    expect(result?.querySelector(".tool-ref")?.textContent).toBe("Bash");
+  });
+
   it("shows thinking as collapsible reasoning", () => {
     const div = render(fold(fixtures["claude-thinking"]!));
     const reasoning = div.querySelectorAll("details[data-part=reasoning]");

@@ -1,6 +1,6 @@
 // The transcript renderer: every entry of a Transcript, items with their
 // nested children, human-in-the-loop requests with their controls.
-import { memo, useState, type ReactNode } from "react";
+import { createContext, memo, useContext, useState, type ReactNode } from "react";
 import type { ContentPart, PermissionReply, UniversalItem } from "sandbox-agent";
 import { Code, Diff } from "./Code";
 import { Markdown } from "./Markdown";
@@ -15,16 +15,21 @@ export interface TranscriptActions {
   imageUrl?(path: string): Promise<string>;
 }
 
+// The model, for parts that look across items (a result names its call).
+const ModelContext = createContext<Model | undefined>(undefined);
+
 export function Transcript({ model, actions }: { model: Model; version: number; actions?: TranscriptActions }) {
   if (model.entries.length === 0) {
     return <div className="transcript empty">No events yet. Send a message to start a turn.</div>;
   }
   return (
-    <div className="transcript" data-testid="transcript">
-      {model.entries.map((e) => (
-        <EntryRow key={entryKey(e)} entry={e} model={model} actions={actions} />
-      ))}
-    </div>
+    <ModelContext.Provider value={model}>
+      <div className="transcript" data-testid="transcript">
+        {model.entries.map((e) => (
+          <EntryRow key={entryKey(e)} entry={e} model={model} actions={actions} />
+        ))}
+      </div>
+    </ModelContext.Provider>
   );
 }
 
@@ -232,12 +237,7 @@ function Part({ part, item, actions }: { part: ContentPart; item: UniversalItem;
         </div>
       );
     case "tool_result":
-      return (
-        <div className="part part-tool-result" data-part="tool_result">
-          <div className="muted">result of {String(p.call_id ?? "")}</div>
-          <Output text={String(p.output ?? "")} />
-        </div>
-      );
+      return <ToolResult callId={String(p.call_id ?? "")} output={String(p.output ?? "")} />;
     case "file_ref":
       return (
         <div className="part part-file" data-part="file_ref">
@@ -264,6 +264,18 @@ function Part({ part, item, actions }: { part: ContentPart; item: UniversalItem;
         </div>
       );
   }
+}
+
+function ToolResult({ callId, output }: { callId: string; output: string }) {
+  const name = useContext(ModelContext)?.toolNames.get(callId);
+  return (
+    <div className="part part-tool-result" data-part="tool_result">
+      <div className="muted">
+        result of {name ? <strong className="tool-ref">{name}</strong> : null} <span>{callId}</span>
+      </div>
+      <Output text={output} />
+    </div>
+  );
 }
 
 // Output of a command or tool: long output is folded.

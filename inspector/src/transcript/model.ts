@@ -62,6 +62,8 @@ export class Transcript {
   readonly items = new Map<string, ItemView>();
   readonly permissions = new Map<string, PermissionView>();
   readonly questions = new Map<string, QuestionView>();
+  /** Tool names by call id, so a result can say which call it answers. */
+  readonly toolNames = new Map<string, string>();
   /** A turn is running (started and not yet ended). */
   running = false;
   ended = false;
@@ -177,6 +179,9 @@ export class Transcript {
   }
 
   private item(item: UniversalItem, completed: boolean): void {
+    for (const p of item.content ?? []) {
+      if (p.type === "tool_call" && typeof p.call_id === "string" && typeof p.name === "string") this.toolNames.set(p.call_id, p.name);
+    }
     const existing = this.items.get(item.item_id);
     if (existing) {
       existing.item = item;
