@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,14 +50,32 @@ CREATE INDEX events_type ON events (server_id, type);
 CREATE INDEX events_time ON events (server_id, time);
 `}}
 
+// insertRows is how many events one INSERT statement writes: one statement
+// per row costs a round through database/sql and the VM for each event.
+const insertRows = 64
+
+// insertSQL is an INSERT of n events (7 parameters each).
+func insertSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (server_id, session_id, seq, event_id, type, time, envelope) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?,?,?)")
+	}
+	b.WriteString(" ON CONFLICT DO NOTHING")
+	return b.String()
+}
+
 // Store is a store.Store in one SQLite database.
 type Store struct {
 	opt store.Options
 	w   *sql.DB // one connection: SQLite has one writer at a time
 	r   *sql.DB // readers, concurrent with the writer under WAL
 
-	mu     sync.Mutex // guards the writer's prepared statements
-	insert *sql.Stmt
+	mu    sync.Mutex                // guards the writer's prepared statements
+	stmts [insertRows + 1]*sql.Stmt // stmts[n] inserts n events; made when first needed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -87,11 +106,6 @@ func Open(ctx context.Context, path string, opt store.Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if s.insert, err = w.PrepareContext(ctx, `INSERT INTO events (server_id, session_id, seq, event_id, type, time, envelope)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("sqlite store: %w", err)
 	}
 	return s, nil
 }
@@ -193,22 +207,39 @@ func (s *Store) Append(ctx context.Context, id string, evs []schema.Event) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The statements it needs, prepared before the transaction holds the
+	// writer's one connection.
+	for _, n := range []int{min(len(evs), insertRows), len(evs) % insertRows} {
+		if n > 0 && s.stmts[n] == nil {
+			st, err := s.w.PrepareContext(ctx, insertSQL(n))
+			if err != nil {
+				return fmt.Errorf("sqlite store: append: %w", err)
+			}
+			s.stmts[n] = st
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite store: append: %w", err)
 	}
 	defer tx.Rollback()
-	ins := tx.StmtContext(ctx, s.insert)
 	srv := s.opt.Server()
-	for i := range evs {
-		ev := &evs[i]
-		b, err := s.opt.EncodeEvent(ev)
-		if err != nil {
-			return err
+	args := make([]any, 0, 7*insertRows)
+	for len(evs) > 0 {
+		n := min(len(evs), insertRows)
+		args = args[:0]
+		for i := range evs[:n] {
+			ev := &evs[i]
+			b, err := s.opt.EncodeEvent(ev)
+			if err != nil {
+				return err
+			}
+			args = append(args, srv, id, int64(ev.Sequence), ev.EventID, string(ev.Type), ev.Time, string(b)) // TEXT: JSON functions read a BLOB as JSONB
 		}
-		if _, err := ins.ExecContext(ctx, srv, id, int64(ev.Sequence), ev.EventID, string(ev.Type), ev.Time, b); err != nil {
+		if _, err := tx.StmtContext(ctx, s.stmts[n]).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("sqlite store: append: %w", err)
 		}
+		evs = evs[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite store: append: %w", err)
@@ -245,8 +276,10 @@ func (s *Store) Events(ctx context.Context, id string, after uint64, limit int) 
 // Close implements store.Store.
 func (s *Store) Close() error {
 	var errs []error
-	if s.insert != nil {
-		errs = append(errs, s.insert.Close())
+	for _, st := range s.stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
 	}
 	errs = append(errs, s.r.Close(), s.w.Close())
 	return errors.Join(errs...)

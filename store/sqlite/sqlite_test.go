@@ -45,3 +45,24 @@ func TestMigrationsIdempotent(t *testing.T) {
 		t.Fatal("a database with a newer schema was opened")
 	}
 }
+
+// TestJSONQueries: envelopes are JSON text, so the documented queries
+// (docs/storage.md) work with SQLite's JSON functions.
+func TestJSONQueries(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "store.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	evs := storetest.Events("a", 1, 130) // two full statements and a remainder
+	if err := s.Append(ctx, "a", evs); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM events WHERE json_extract(envelope, '$.type') = type
+		AND json_extract(envelope, '$.sequence') = seq`).Scan(&n)
+	if err != nil || n != len(evs) {
+		t.Fatalf("json_extract matched %d of %d rows: %v", n, len(evs), err)
+	}
+}
