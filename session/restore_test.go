@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,9 +12,11 @@ import (
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/agent/mock"
 	"github.com/sandbox-agent/sandbox-agent/internal/testkit/invariants"
+	"github.com/sandbox-agent/sandbox-agent/internal/testkit/pgtest"
 	"github.com/sandbox-agent/sandbox-agent/schema"
 	"github.com/sandbox-agent/sandbox-agent/store"
 	"github.com/sandbox-agent/sandbox-agent/store/durable"
+	"github.com/sandbox-agent/sandbox-agent/store/postgres"
 	"github.com/sandbox-agent/sandbox-agent/store/sqlite"
 )
 
@@ -289,5 +292,79 @@ func TestPrune(t *testing.T) {
 	evs, _ := st.Backend().Events(ctx, "old-ended", 0, 0)
 	if len(recs) != 3 || len(evs) != 0 {
 		t.Fatalf("rows left: %d sessions, %d events of a pruned one", len(recs), len(evs))
+	}
+}
+
+// TestPostgresOutage (issue 16): PostgreSQL stops while a session runs;
+// the session goes on (its readers see every event), and once the
+// database is back it holds the whole log, in order, without duplicates,
+// and a restart from it reloads the same log.
+func TestPostgresOutage(t *testing.T) {
+	pg := pgtest.Start(t)
+	ctx := context.Background()
+	open := func() *durable.Store {
+		back, err := postgres.Open(ctx, pg.DSN(), store.Options{ServerID: "outage"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := durable.New(back, nil)
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	st := open()
+	a := mock.New(mock.Options{Interval: -1})
+	m := newMgr(t, a, st)
+	s, err := m.Create(ctx, "s1", schema.CreateSessionRequest{Agent: "mock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := func(n int) []schema.Event {
+		t.Helper()
+		if err := s.Send(ctx, agent.Prompt{Text: "echo turn " + strconv.Itoa(n)}); err != nil {
+			t.Fatal(err)
+		}
+		return waitFor(t, s, schema.EventTurnEnded, n)
+	}
+	turn(1)
+	pg.Stop()
+	turn(2)
+	during := turn(3) // seen by readers while the database is down
+	if st.Pending() == 0 {
+		t.Fatal("nothing waits for the database while it is down: the test proves nothing")
+	}
+	pg.Start()
+	want := turn(4)
+	if len(want) <= len(during) {
+		t.Fatalf("no progress: %d then %d events", len(during), len(want))
+	}
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := st.Flush(fctx); err != nil {
+		t.Fatalf("the database did not catch up: %d writes pending", st.Pending())
+	}
+	got, err := st.Backend().Events(ctx, "s1", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the database holds %d events, the session %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Sequence != uint64(i+1) || got[i].EventID != want[i].EventID || got[i].Type != want[i].Type {
+			t.Fatalf("event %d: database %d %s, session %d %s", i, got[i].Sequence, got[i].Type, want[i].Sequence, want[i].Type)
+		}
+	}
+	m.Shutdown(ctx)
+	st.Close()
+	m2 := newMgr(t, a, open())
+	if _, err := m2.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := m2.Get("s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if evs := allEvents(t, s2); len(evs) != len(want) {
+		t.Fatalf("reloaded %d events, want %d", len(evs), len(want))
 	}
 }
