@@ -73,6 +73,9 @@ type Store struct {
 	queue    []op // writes the database has not taken yet, in order
 	inflight []op // the batch being written
 	watchers map[string]*watcher
+	// deleting counts each session's deletes not yet in the database: its
+	// old rows there must not be read meanwhile.
+	deleting map[string]int
 	failing  bool
 	// ackedQueue: while failing, how much of queue was acknowledged from
 	// memory already.
@@ -96,7 +99,7 @@ func New(back store.Store, log *slog.Logger) *Store {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Store{back: back, mem: memory.New(), log: log, watchers: map[string]*watcher{},
+	s := &Store{back: back, mem: memory.New(), log: log, watchers: map[string]*watcher{}, deleting: map[string]int{},
 		wake: make(chan struct{}, 1), drained: make(chan struct{}), stop: make(chan struct{}), exited: make(chan struct{})}
 	close(s.drained)
 	go s.run()
@@ -304,6 +307,11 @@ func (s *Store) write(batch []op) error {
 			if err := do(func(ctx context.Context) error { return s.back.DeleteSession(ctx, o.id) }); err != nil {
 				return err
 			}
+			s.mu.Lock()
+			if s.deleting[o.id]--; s.deleting[o.id] <= 0 {
+				delete(s.deleting, o.id)
+			}
+			s.mu.Unlock()
 		}
 	}
 	for _, id := range order {
@@ -342,6 +350,9 @@ func (s *Store) PutSession(ctx context.Context, rec store.SessionRecord) error {
 // DeleteSession implements store.Store.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
 	_ = s.mem.DeleteSession(ctx, id)
+	s.mu.Lock()
+	s.deleting[id]++
+	s.mu.Unlock()
 	s.enqueue(op{kind: opDelete, id: id})
 	return nil
 }
@@ -375,6 +386,15 @@ func (s *Store) Append(ctx context.Context, id string, evs []schema.Event) error
 func (s *Store) Events(ctx context.Context, id string, after uint64, limit int) ([]schema.Event, error) {
 	first, ok := s.mem.First(id)
 	if ok && after+1 >= first {
+		return s.mem.Events(ctx, id, after, limit)
+	}
+	s.mu.Lock()
+	deleted := s.deleting[id] > 0
+	s.mu.Unlock()
+	if deleted { // the database still has the rows of a deleted session
+		if !ok {
+			return []schema.Event{}, nil
+		}
 		return s.mem.Events(ctx, id, after, limit)
 	}
 	old, err := s.back.Events(ctx, id, after, limit)
