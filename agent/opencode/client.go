@@ -198,6 +198,14 @@ func (c *client) providers(ctx context.Context, dir string) (providersResponse, 
 	return out, err
 }
 
+// messages is GET /session/{id}/message: the session's messages with
+// their parts, oldest first.
+func (c *client) messages(ctx context.Context, dir, id string) ([]sessionMessage, error) {
+	var out []sessionMessage
+	err := c.call(ctx, http.MethodGet, "/session/"+url.PathEscape(id)+"/message", dir, nil, &out)
+	return out, err
+}
+
 // sessionStatuses is GET /session/status: the sessions that are not idle.
 func (c *client) sessionStatuses(ctx context.Context, dir string) (map[string]json.RawMessage, error) {
 	out := map[string]json.RawMessage{}
@@ -208,6 +216,10 @@ func (c *client) sessionStatuses(ctx context.Context, dir string) (map[string]js
 func (c *client) addMCP(ctx context.Context, dir, name string, cfg any) error {
 	return c.call(ctx, http.MethodPost, "/mcp", dir, map[string]any{"name": name, "config": cfg}, nil)
 }
+
+// eventStreamHook, when set (tests), wraps each event stream's body, so a
+// test can cut the stream.
+var eventStreamHook func(io.ReadCloser) io.ReadCloser
 
 // events opens GET /global/event and calls fn with each event's payload
 // and directory until the stream ends or ctx is done. connected is called
@@ -228,7 +240,11 @@ func (c *client) events(ctx context.Context, connected func(), fn func(dir strin
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 2048))
 		return &apiError{Method: http.MethodGet, Path: "/global/event", Status: resp.StatusCode, Body: string(b)}
 	}
-	return readSSE(resp.Body, func(data []byte) {
+	body := io.ReadCloser(resp.Body)
+	if eventStreamHook != nil {
+		body = eventStreamHook(body)
+	}
+	return readSSE(body, func(data []byte) {
 		var g globalEvent
 		if err := json.Unmarshal(data, &g); err != nil || len(g.Payload) == 0 {
 			// Not wrapped: the per-instance /event shape.

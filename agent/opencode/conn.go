@@ -47,6 +47,19 @@ func (c *conn) deliver(payload []byte) {
 	}
 }
 
+// reconcile drafts what the server's copy of the messages holds that the
+// event stream did not deliver.
+func (c *conn) reconcile(msgs []sessionMessage) {
+	c.emitMu.Lock()
+	defer c.emitMu.Unlock()
+	if c.closed {
+		return
+	}
+	for _, d := range c.conv.Reconcile(msgs) {
+		c.sink.Emit(d)
+	}
+}
+
 func (c *conn) emit(ds ...agent.Draft) {
 	c.emitMu.Lock()
 	defer c.emitMu.Unlock()

@@ -39,6 +39,9 @@ import (
 //   - permission.asked → permission.requested; question.asked → one
 //     question.requested per question; replied/rejected events that did not
 //     come from us → the resolved events.
+//   - after an event stream reconnect, Reconcile feeds the running turn's
+//     messages from GET /session/{id}/message through the same part
+//     conversion, so the gap is drafted once and nothing twice.
 //   - catalog, plugin, integration, reference, lsp, file-watcher and every
 //     other event the server documents → nothing; anything else →
 //     agent.unparsed (location "opencode").
@@ -52,7 +55,15 @@ type Converter struct {
 	texts map[string]*textState // text/reasoning part id → state
 	tools map[string]*toolTrack // tool part id → state
 	users map[string]bool       // user parts already emitted
+	once  map[string]bool       // step-finish, retry, compaction, subtask parts already counted
 	notes int                   // status items
+
+	// resync holds the text parts that were running when the event stream
+	// reconnected and were caught up from the server's copy (Reconcile).
+	// Their deltas are ambiguous until the stream's next update of the
+	// part: one may already be in the fetched text or be new. They are
+	// dropped; the update (full text) then streams what is missing.
+	resync map[string]bool
 
 	taskCalls     []string          // task tool calls still running, oldest first
 	taskBySession map[string]string // child session → task call part id
@@ -121,6 +132,8 @@ func NewConverter(sessionID string) *Converter {
 		texts:         map[string]*textState{},
 		tools:         map[string]*toolTrack{},
 		users:         map[string]bool{},
+		once:          map[string]bool{},
+		resync:        map[string]bool{},
 		taskBySession: map[string]string{},
 		perms:         map[string]*permReq{},
 		qs:            map[string]*questionReq{},
@@ -238,13 +251,7 @@ func (c *Converter) convert(ev event, raw json.RawMessage) ([]agent.Draft, error
 		if err := json.Unmarshal(ev.Properties, &p); err != nil {
 			return nil, err
 		}
-		if !c.owns(p.Info.SessionID) {
-			return nil, nil
-		}
-		c.roles[p.Info.ID] = p.Info.Role
-		if p.Info.Role == "assistant" && p.Info.Finish != "" && p.Info.SessionID == c.sessionID {
-			c.finish = p.Info.Finish
-		}
+		c.message(p.Info)
 		return nil, nil
 	case "message.part.updated":
 		var p partUpdated
@@ -253,6 +260,11 @@ func (c *Converter) convert(ev event, raw json.RawMessage) ([]agent.Draft, error
 		}
 		if !c.owns(p.Part.SessionID) {
 			return nil, nil
+		}
+		if st := c.texts[p.Part.ID]; c.resync[p.Part.ID] && st != nil && len(p.Part.Text) >= st.text.Len() {
+			// The stream has caught up with the fetched copy: the
+			// deltas after this update are all new.
+			delete(c.resync, p.Part.ID)
 		}
 		return c.part(p.Part, raw), nil
 	case "message.part.delta":
@@ -354,9 +366,75 @@ func (c *Converter) parentOf(sessionID string) *string {
 	return nil
 }
 
+// message notes a message's role (and an assistant's finish reason).
+func (c *Converter) message(info messageInfo) {
+	if !c.owns(info.SessionID) {
+		return
+	}
+	c.roles[info.ID] = info.Role
+	if info.Role == "assistant" && info.Finish != "" && info.SessionID == c.sessionID {
+		c.finish = info.Finish
+	}
+}
+
+// sessionMessage is one entry of GET /session/{id}/message.
+type sessionMessage struct {
+	Info  messageInfo       `json:"info"`
+	Parts []json.RawMessage `json:"parts"`
+}
+
+// Reconcile catches up with the server's copy of the session's messages
+// (GET /session/{id}/message) after the event stream was down: what the
+// lost events said is drafted now, exactly once, since parts converge on
+// their latest state (text streams only its missing suffix, a tool call
+// or result is made once, counted parts are counted once). Only the
+// messages from the newest user message on (the running turn) are read.
+func (c *Converter) Reconcile(msgs []sessionMessage) []agent.Draft {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	from := 0
+	for i, m := range msgs {
+		if m.Info.Role == "user" && m.Info.SessionID == c.sessionID {
+			from = i
+		}
+	}
+	var out []agent.Draft
+	for _, m := range msgs[from:] {
+		c.message(m.Info)
+		for _, raw := range m.Parts {
+			var p part
+			if err := json.Unmarshal(raw, &p); err != nil {
+				out = append(out, agent.Unparsed("opencode", "part: "+err.Error(), raw))
+				continue
+			}
+			if p.SessionID == "" {
+				p.SessionID = m.Info.SessionID
+			}
+			if p.MessageID == "" {
+				p.MessageID = m.Info.ID
+			}
+			if !c.owns(p.SessionID) {
+				continue
+			}
+			out = append(out, c.part(p, raw)...)
+			if st := c.texts[p.ID]; st != nil && !st.done {
+				c.resync[p.ID] = true
+			}
+		}
+	}
+	return out
+}
+
 func (c *Converter) part(p part, raw json.RawMessage) []agent.Draft {
 	if c.roles[p.MessageID] == "user" {
 		return c.userPart(p, raw)
+	}
+	switch p.Type {
+	case "step-finish", "retry", "compaction", "subtask":
+		if c.once[p.ID] {
+			return nil // seen before a reconnect's catch-up
+		}
+		c.once[p.ID] = true
 	}
 	switch p.Type {
 	case "text", "reasoning":
@@ -476,6 +554,9 @@ func (c *Converter) delta(p partDelta, raw json.RawMessage) []agent.Draft {
 	}
 	if t := c.tools[p.PartID]; t != nil {
 		return nil // streamed tool input; the call completes with it whole
+	}
+	if c.resync[p.PartID] {
+		return nil // caught up by Reconcile: the part's next update says the rest
 	}
 	st := c.texts[p.PartID]
 	var out []agent.Draft

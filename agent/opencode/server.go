@@ -174,8 +174,9 @@ func (inst *instance) close() {
 // loop reads the instance's event stream until the instance is gone,
 // reconnecting when the stream breaks while the server lives on. Events
 // are routed in the order they arrive; an event seen before a reconnect is
-// not delivered twice, and sessions whose turn ended while the stream was
-// down get their idle.
+// not delivered twice, what a running turn said while the stream was down
+// is caught up from the server's messages, and sessions whose turn ended
+// meanwhile get their idle.
 func (s *shared) loop(ctx context.Context, inst *instance, connected chan struct{}) {
 	seen := newRecent(4096)
 	first := true
@@ -263,14 +264,23 @@ func (s *shared) remove(c *conn) {
 	s.mu.Unlock()
 }
 
-// reconcile runs after the event stream reconnected: a session whose turn
-// was running and that the server now reports idle missed its idle event.
+// reconcile runs after the event stream reconnected, before any event of
+// the new stream is routed: a session whose turn was running catches up
+// with what the server holds of it (the parts the lost events would have
+// streamed), and if the server now reports it idle, it missed its idle
+// event too.
 func (s *shared) reconcile(ctx context.Context, inst *instance) {
 	for _, c := range s.connList() {
 		if !c.conv.Busy() {
 			continue
 		}
 		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		msgs, err := inst.messages(rctx, c.spec.Dir, c.nativeID)
+		if err == nil {
+			c.reconcile(msgs)
+		} else {
+			s.a.logf("opencode catch-up of %s after a reconnect: %v", c.nativeID, err)
+		}
 		st, err := inst.sessionStatuses(rctx, c.spec.Dir)
 		cancel()
 		if err != nil {
