@@ -48,6 +48,15 @@ func TestMain(m *testing.M) {
 // maxTerminate bounds one terminate, whatever the agent does.
 const maxTerminate = 5 * time.Second
 
+// roundBudget bounds one round (a hang detector, not a speed check). A
+// round's wall time is the CPU it waits for: measured under -race with 4
+// CPU hogs on the shared 2-core machine (load ~17), 50 deaf rounds used
+// 13.3 CPU-s (agents included) in 104 s, i.e. 0.13 cores, and the slowest
+// round took 27-32 s, right at the former 30 s (which failed there in
+// 4-50 of 100 rounds; the goroutine dumps showed only runnable JSON work
+// and the deaf pipe write, no lock or timer wait). Twice that.
+const roundBudget = 60 * time.Second
+
 // rounds per fault: 50 (FAULT_ROUNDS overrides; -short: 5), run 10 at a time.
 func rounds() int {
 	if n, err := strconv.Atoi(os.Getenv("FAULT_ROUNDS")); err == nil && n > 0 {
@@ -68,6 +77,31 @@ type env struct {
 	ts   *httptest.Server
 	tr   *http.Transport
 	pids string // where "children" agents write their children's pids
+
+	mu            sync.Mutex
+	slowRound     time.Duration // the slowest round of the current fault
+	slowTerminate time.Duration
+}
+
+// note records a round's and its terminate's wall times.
+func (e *env) note(round, terminate time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.slowRound = max(e.slowRound, round)
+	e.slowTerminate = max(e.slowTerminate, terminate)
+}
+
+// cpu is the CPU time this process and its reaped children (the agents)
+// have used.
+func cpu() time.Duration {
+	var self, kids syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids)
+	var d time.Duration
+	for _, ru := range []syscall.Rusage{self, kids} {
+		d += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	return d
 }
 
 func start(t *testing.T) *env {
@@ -139,8 +173,11 @@ func is(t schema.EventType) func(schema.Event) bool {
 // round runs one session of the faulty agent: create, send, let it
 // misbehave, terminate (timed), check the log, delete.
 func (e *env) round(mode string, i int) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), roundBudget)
 	defer cancel()
+	start := time.Now()
+	var terminate time.Duration
+	defer func() { e.note(time.Since(start), terminate) }()
 	id := fmt.Sprintf("%s-%d", mode, i)
 	_, err := e.c.CreateSession(ctx, id, schema.CreateSessionRequest{Agent: "claude", Model: schema.Ptr(mode)})
 	if mode == "noinit" {
@@ -158,7 +195,12 @@ func (e *env) round(mode string, i int) error {
 	}
 	msg := "go"
 	if mode == "deaf" {
-		msg = strings.Repeat("x", 512<<10) // more than a pipe buffer
+		// Twice a Linux pipe buffer (64 KiB): the write blocks (checked
+		// below). Not more: every copy of the text costs JSON work in the
+		// server and the client (several per log read, slow under -race);
+		// on a loaded 2-core machine that CPU time, not a wait in the
+		// server, is what made rounds overrun their budget.
+		msg = strings.Repeat("x", 128<<10)
 	}
 	sent := make(chan error, 1)
 	go func() { sent <- e.c.SendMessage(ctx, id, schema.MessageRequest{Message: msg}) }()
@@ -167,7 +209,12 @@ func (e *env) round(mode string, i int) error {
 		err = e.waitFor(ctx, id, is(schema.EventTurnEnded))
 	case "deaf":
 		err = e.waitFor(ctx, id, is(schema.EventTurnStarted))
-		time.Sleep(50 * time.Millisecond) // the write is stuck on the full pipe
+		time.Sleep(50 * time.Millisecond)
+		select { // the write is stuck on the full pipe: only terminate ends it
+		case err := <-sent:
+			return fmt.Errorf("the message's POST returned before terminate (%v): the agent took it", err)
+		default:
+		}
 	default:
 		err = e.waitFor(ctx, id, is(schema.EventItemDelta))
 	}
@@ -178,7 +225,8 @@ func (e *env) round(mode string, i int) error {
 	if err := e.c.Terminate(ctx, id); err != nil {
 		return fmt.Errorf("terminate: %w", err)
 	}
-	if took := time.Since(began); took > maxTerminate {
+	terminate = time.Since(began)
+	if took := terminate; took > maxTerminate {
 		return fmt.Errorf("terminate took %v (bound %v)", took, maxTerminate)
 	}
 	select {
@@ -244,6 +292,10 @@ func TestFaults(t *testing.T) {
 	for _, mode := range []string{"hang", "deaf", "flood", "crash", "children", "noinit"} {
 		t.Run(mode, func(t *testing.T) {
 			n := rounds()
+			e.mu.Lock()
+			e.slowRound, e.slowTerminate = 0, 0
+			e.mu.Unlock()
+			cpu0, wall0 := cpu(), time.Now()
 			sem := make(chan struct{}, parallel)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
@@ -262,6 +314,14 @@ func TestFaults(t *testing.T) {
 				}()
 			}
 			wg.Wait()
+			// What the budgets (30 s a round, maxTerminate) are sized by:
+			// a round's wall time is mostly CPU it waits for on a busy
+			// machine, not time any part of the server waits.
+			e.mu.Lock()
+			t.Logf("%d rounds: %v wall, %v CPU (with the agents); slowest round %v, slowest terminate %v",
+				n, time.Since(wall0).Round(time.Millisecond), (cpu() - cpu0).Round(time.Millisecond),
+				e.slowRound.Round(time.Millisecond), e.slowTerminate.Round(time.Millisecond))
+			e.mu.Unlock()
 			for _, err := range failures {
 				t.Error(err)
 			}
