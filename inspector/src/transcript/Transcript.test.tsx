@@ -8,7 +8,7 @@ import type { UniversalEvent } from "sandbox-agent";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadFixtures } from "../test/fixtures";
 import { Transcript as Model } from "./model";
-import { Transcript, type TranscriptActions } from "./Transcript";
+import { captionOf, Transcript, type TranscriptActions } from "./Transcript";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -98,7 +98,7 @@ describe.each(Object.keys(fixtures))("%s", (name) => {
             if (typeof part.diff === "string" && part.diff) expect(card!.querySelector(".diff")).not.toBeNull();
             break;
           case "image":
-            expect(text).toContain(String(part.path));
+            expect(text).toContain(captionOf(String(part.path)));
             break;
           case "status":
             expect(text).toContain(String(part.label));
@@ -216,6 +216,16 @@ describe("Claude captures", () => {
     await act(async () => always.click());
     expect(replyPermission).toHaveBeenCalledWith(card.dataset.id, "always");
   });
+});
+
+it("shows an image sent as a data URL, captioned short", () => {
+  const ev = (sequence: number, type: string, data: unknown) =>
+    ({ event_id: String(sequence), sequence, time: "2026-01-01T00:00:00.000000000Z", session_id: "s", native_session_id: null, synthetic: false, source: "agent", type, data, raw: null }) as UniversalEvent;
+  const url = `data:image/png;base64,${"A".repeat(400)}`;
+  const item = { item_id: "itm_1", native_item_id: null, parent_id: null, kind: "message", role: "user", status: "completed", content: [{ type: "image", path: url, mime: "image/png" }] };
+  const div = render(fold([ev(1, "item.started", { item }), ev(2, "item.completed", { item })]));
+  expect(div.querySelector("img")?.getAttribute("src")).toBe(url);
+  expect(div.querySelector("figcaption code")?.textContent).toBe("data:image/png;base64,… (400 chars)");
 });
 
 describe("streaming", () => {

@@ -302,7 +302,7 @@ function ImagePart({ path, mime, actions }: { path: string; mime?: string; actio
     <figure className="part part-image" data-part="image">
       {src ? <img src={src} alt={path} /> : <div className="image-placeholder">image</div>}
       <figcaption>
-        <code>{path}</code>
+        <code title={path.startsWith("data:") ? undefined : path}>{captionOf(path)}</code>
         {mime ? <span className="muted"> · {mime}</span> : null}
         {!src && actions?.imageUrl ? (
           <button type="button" className="link" onClick={load}>load from the server</button>
@@ -311,6 +311,13 @@ function ImagePart({ path, mime, actions }: { path: string; mime?: string; actio
       </figcaption>
     </figure>
   );
+}
+
+// captionOf shortens a data URL to its header and size.
+export function captionOf(path: string): string {
+  if (!path.startsWith("data:")) return path;
+  const comma = path.indexOf(",");
+  return `${path.slice(0, comma + 1)}… (${path.length - comma - 1} chars)`;
 }
 
 export function JsonBlock({ value }: { value: unknown }) {
