@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -290,7 +291,7 @@ func TestLifecycleStateMachine(t *testing.T) {
 			}
 			quiet(s)
 			if errs := invariants.Check(allEventsOf(s), invariants.Idle); len(errs) > 0 {
-				rt.Fatalf("session %s not idle once its agent is: %v\n%v", id, errors.Join(errs...), types(allEventsOf(s)))
+				rt.Fatalf("session %s not idle once its agent is: %v\n%v", id, errors.Join(errs...), dumpEvents(allEventsOf(s)))
 			}
 		}
 		// End everything, then check every incarnation.
@@ -343,4 +344,15 @@ func quiet(s *Session) {
 func allEventsOf(s *Session) []schema.Event {
 	evs, _, _ := s.Events(context.Background(), 0, -1)
 	return evs
+}
+
+// dumpEvents shows a log with each event's origin and data, to tell whose
+// output landed where.
+func dumpEvents(evs []schema.Event) string {
+	out := ""
+	for _, e := range evs {
+		b, _ := json.Marshal(e.Data)
+		out += fmt.Sprintf("\n %d %s syn=%v %s raw=%s", e.Sequence, e.Type, e.Synthetic, b, e.Raw)
+	}
+	return out
 }
