@@ -200,7 +200,7 @@ func (c *conn) start() (*proc, error) {
 	p := &proc{p: pr, initID: c.nextID("init"), ready: make(chan struct{}), done: make(chan struct{}), wsem: make(chan struct{}, 1)}
 	go c.read(p)
 	if startedHook != nil {
-		startedHook(c)
+		startedHook(c, p)
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -220,8 +220,8 @@ func (c *conn) start() (*proc, error) {
 }
 
 // startedHook, when set (tests), runs between a process start and its
-// becoming current.
-var startedHook func(*conn)
+// becoming current, before the wait for its answer to initialize starts.
+var startedHook func(*conn, *proc)
 
 // lockWrite takes the right to write to stdin, giving up when ctx ends or
 // the process is gone.

@@ -49,7 +49,7 @@ func TestCloseDuringRestartLeavesNoProcess(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	before := process.Live()
-	startedHook = func(c *conn) { _ = c.Close(context.Background()) }
+	startedHook = func(c *conn, _ *proc) { _ = c.Close(context.Background()) }
 	defer func() { startedHook = nil }()
 	if err := c.Send(ctx, agent.Prompt{Text: "again"}); !errors.Is(err, agent.ErrProcessExited) {
 		t.Fatalf("send on a closed session: %v", err)
@@ -113,12 +113,22 @@ func TestHungAgentCannotBlockInterruptOrClose(t *testing.T) {
 // after the start timeout, with its stderr, and is killed.
 func TestNeverInitializedAgentFailsOpen(t *testing.T) {
 	a, _ := newFakeAdapter(t, Options{StartTimeout: 300 * time.Millisecond, Env: []string{"FAKE_CLAUDE_NO_INIT=1"}})
+	// The start timeout counts from when the CLI is up and has said why it
+	// waits (its stderr line), not from a fork a loaded machine may take
+	// longer than the timeout to run: the error must carry that line.
+	const said = "a login that never comes"
+	startedHook = func(_ *conn, p *proc) {
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.p.StderrText(), said) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	defer func() { startedHook = nil }()
 	before := process.Live()
 	_, err := a.Open(context.Background(), agent.Spec{SessionID: "s", Dir: t.TempDir()}, newRecorder())
 	if err == nil {
 		t.Fatal("Open succeeded with an agent that never answered initialize")
 	}
-	if !strings.Contains(err.Error(), "did not answer initialize") || !strings.Contains(err.Error(), "a login that never comes") {
+	if !strings.Contains(err.Error(), "did not answer initialize") || !strings.Contains(err.Error(), said) {
 		t.Errorf("error lacks the reason or the stderr: %v", err)
 	}
 	if n := process.Live(); n > before {
