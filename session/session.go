@@ -313,9 +313,8 @@ func (s *Session) appendLocked(evs []schema.Event) {
 		s.last = evs[len(evs)-1].Sequence
 	} // else the store's acknowledgment publishes them (publish)
 	s.count += uint64(len(evs))
-	now := time.Now()
-	s.rec.UpdatedAt = now.UnixMilli()
-	s.lastActivity = now
+	s.rec.UpdatedAt = s.pipe.now().UnixMilli() // the configured clock (Config.Now), as createdAt and event times
+	s.lastActivity = time.Now()                // the idle watchdog's timers run on the wall clock
 	for i := range evs {
 		if evs[i].Type == schema.EventTurnStarted {
 			s.closedTurn = false

@@ -2,10 +2,13 @@ package session
 
 import (
 	"context"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
 	"github.com/sandbox-agent/sandbox-agent/schema"
+	"github.com/sandbox-agent/sandbox-agent/store/memory"
 )
 
 // echoAdapter asks for permission on every message and, when answered,
@@ -79,4 +82,31 @@ func TestAnswerEffectsFollowResolution(t *testing.T) {
 		}
 	}
 	m.Shutdown(ctx)
+}
+
+// TestUpdatedAtFollowsConfigClock: updatedAt, like createdAt and event
+// times, comes from Config.Now, not the wall clock.
+func TestUpdatedAtFollowsConfigClock(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	m := NewManager(Config{Registry: agent.NewRegistry(newCtl()), Store: memory.New(), Dir: t.TempDir(), Now: now})
+	t.Cleanup(func() { m.Shutdown(context.Background()) })
+	s := mustCreate(t, m, "s")
+	if got, want := s.Info().UpdatedAt, clock.UnixMilli(); got != want {
+		t.Fatalf("updatedAt after create = %d, want %d", got, want)
+	}
+	mu.Lock()
+	clock = clock.Add(time.Hour)
+	mu.Unlock()
+	if err := s.Send(context.Background(), agent.Prompt{Text: "quick"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Info().UpdatedAt, clock.UnixMilli(); got != want {
+		t.Fatalf("updatedAt after a message = %d, want %d (the configured clock)", got, want)
+	}
 }
