@@ -148,7 +148,10 @@ type Adapter interface {
 //     an Interrupt that arrives while Send is still delivering the message
 //     is re-issued by the session once Send returned. An interrupted turn
 //     should end with the agent's turn.ended; if the adapter returns without
-//     one, the session ends the turn.
+//     one, the session ends the turn, and the adapter must not emit that
+//     turn's turn.ended later (the agent's late end would close the next
+//     turn; the Codex adapter drops it as abandoned). What the agent still
+//     says of it is dropped by the session until the next turn starts.
 //   - No write to an agent (stdin, socket) may block Interrupt or Close:
 //     Close must return in bounded time (seconds) even when the agent stopped
 //     reading, and kill what does not exit; Interrupt must give up on a

@@ -70,11 +70,8 @@ func (s *Session) SendTurn(ctx context.Context, p agent.Prompt) (Turn, error) {
 	switch {
 	case native:
 		t.n = s.turns + 1 // the next turn the agent starts
-	case s.pipe.turn || s.closedTurn:
-		// Its turn.started follows the running turn's end, or the agent's
-		// own end of a turn the session closed for it (interruptNow): the
-		// agent answers it only after that turn.
-		s.pipe.queued++
+	case s.pipe.turn:
+		s.pipe.queued++ // its turn.started follows the running turn's end
 		t.n = s.turns + uint64(s.pipe.queued)
 	default:
 		s.daemonLocked(schema.EventTurnStarted, &schema.TurnEventData{Phase: schema.PhaseStarted})
@@ -180,14 +177,10 @@ func (s *Session) interruptNow(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	if s.phase == phaseLive && s.pipe.turn && s.turns == turn && s.pipe.turnsEnded == before {
-		// The agent did not close the turn itself: it may still be
-		// running it (it ignored the interrupt), and a message queued
-		// behind it comes after that turn's end in the agent's output.
-		// So the queued message keeps waiting for the agent's own
-		// turn.ended (processLocked), and what the agent still says of
-		// the closed turn is dropped meanwhile, not logged in the next.
-		s.appendLocked(append(s.withdrawPendingLocked(false), s.pipe.turnEnd()...))
-		s.closedTurn = true
+		s.appendLocked(s.endTurnLocked()) // the agent did not close the turn itself
+		if !s.pipe.turn {
+			s.closedTurn = true
+		}
 	}
 	s.mu.Unlock()
 	return nil

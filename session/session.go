@@ -191,18 +191,6 @@ func (s *Session) processLocked(d agent.Draft) (autos []string, ended bool) {
 		// agent left open were withdrawn, so they resolve as rejected.
 		if s.pipe.turn {
 			evs = s.withdrawPendingLocked(false)
-		} else if s.closedTurn {
-			// The agent ends the turn the session closed for it
-			// (interruptNow): its own turn.ended is not logged twice, and
-			// only now does a message queued behind it start.
-			s.closedTurn = false
-			if s.pipe.queued > 0 {
-				s.pipe.queued--
-				s.pipe.turn = true
-				s.appendLocked([]schema.Event{s.pipe.stamp(agent.Draft{Type: schema.EventTurnStarted, Synthetic: true,
-					Data: &schema.TurnEventData{Phase: schema.PhaseStarted}})})
-			}
-			return nil, false
 		}
 	}
 	if len(evs) == 0 {

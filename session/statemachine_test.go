@@ -77,6 +77,32 @@ func (c *chaos) sleep(maxMs int) {
 type chaosConn struct {
 	*ctlConn
 	ch *chaos
+	// abandoned counts turns whose interrupt the agent ignored: Interrupt
+	// returned without their turn.ended, so (agent.Conn's contract, as the
+	// Codex adapter does) their end is not emitted when the agent finally
+	// gets there — the session closed them already, and that end must not
+	// close the turn that follows.
+	abandoned *abandonSink
+}
+
+// abandonSink drops the turn.ended of abandoned turns (the oldest first:
+// the agent's turns end in order).
+type abandonSink struct {
+	agent.Sink
+	mu sync.Mutex
+	n  int
+}
+
+func (s *abandonSink) Emit(d agent.Draft) {
+	s.mu.Lock()
+	drop := d.Type == schema.EventTurnEnded && s.n > 0
+	if drop {
+		s.n--
+	}
+	s.mu.Unlock()
+	if !drop {
+		s.Sink.Emit(d)
+	}
 }
 
 func (c *chaosConn) Send(ctx context.Context, p agent.Prompt) error {
@@ -87,6 +113,13 @@ func (c *chaosConn) Send(ctx context.Context, p agent.Prompt) error {
 func (c *chaosConn) Interrupt(ctx context.Context) error {
 	c.ch.sleep(2)
 	if c.ch.intn(4) == 0 { // a stubborn agent: it ignores the interrupt
+		c.mu.Lock()
+		if c.turns > 0 && !c.closed {
+			c.abandoned.mu.Lock()
+			c.abandoned.n++
+			c.abandoned.mu.Unlock()
+		}
+		c.mu.Unlock()
 		return nil
 	}
 	return c.ctlConn.Interrupt(ctx)
@@ -128,11 +161,12 @@ type chaosAdapter struct {
 
 func (a *chaosAdapter) Open(ctx context.Context, spec agent.Spec, sink agent.Sink) (agent.Conn, error) {
 	a.ch.sleep(3) // slow to start
-	c, err := a.ctlAdapter.Open(ctx, spec, sink)
+	as := &abandonSink{Sink: sink}
+	c, err := a.ctlAdapter.Open(ctx, spec, as)
 	if err != nil {
 		return nil, err
 	}
-	cc := &chaosConn{ctlConn: c.(*ctlConn), ch: a.ch}
+	cc := &chaosConn{ctlConn: c.(*ctlConn), ch: a.ch, abandoned: as}
 	a.mu.Lock()
 	a.conns = append(a.conns, cc)
 	a.mu.Unlock()
