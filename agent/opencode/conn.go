@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sandbox-agent/sandbox-agent/agent"
@@ -81,6 +82,20 @@ func (c *conn) instance(ctx context.Context) (*instance, error) {
 	return pi.Client, nil
 }
 
+// exitedSoon reports whether the server process exits within a short
+// while (a refused connection to a server that is going away).
+func exitedSoon(ctx context.Context, p *process.Proc) bool {
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case <-p.Done():
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
 // apiErr maps a failed call: a 4xx is the caller's request, anything else
 // the stream to the agent.
 func apiErr(what string, err error) error {
@@ -93,17 +108,29 @@ func apiErr(what string, err error) error {
 
 // Send starts a turn with prompt_async; OpenCode answers 204 at once and
 // the turn plays out on the event stream.
+//
+// The server may have died a moment ago without its supervisor having seen
+// the exit yet (it reaps the process): a refused connection then waits a
+// little for that exit and sends once more to the restarted server.
 func (c *conn) Send(ctx context.Context, p agent.Prompt) error {
-	inst, err := c.instance(ctx)
-	if err != nil {
-		return err
-	}
 	body, err := promptFor(c.spec, p)
 	if err != nil {
 		return err
 	}
 	c.conv.NoteSent()
-	if err := inst.promptAsync(ctx, c.spec.Dir, c.nativeID, body); err != nil {
+	for retried := false; ; retried = true {
+		pi, err := c.lease.Instance(ctx)
+		if err != nil {
+			c.conv.NoteSendFailed()
+			return agent.Errorf(agent.ErrProcessExited, "opencode server is not available: %v", err)
+		}
+		err = pi.Client.promptAsync(ctx, c.spec.Dir, c.nativeID, body)
+		if err == nil {
+			break
+		}
+		if !retried && errors.Is(err, syscall.ECONNREFUSED) && exitedSoon(ctx, pi.Proc) {
+			continue
+		}
 		c.conv.NoteSendFailed()
 		return apiErr("opencode did not take the message", err)
 	}

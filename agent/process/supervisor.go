@@ -393,6 +393,11 @@ func (s *Supervisor[T]) life(ctx context.Context, done chan struct{}) {
 			return
 		case <-inst.Proc.Done():
 		}
+		// Leases stop getting the dead instance at once, not only once
+		// it is closed and the backoff starts.
+		s.mu.Lock()
+		s.setState(supBackoff)
+		s.mu.Unlock()
 		s.closeInst(inst)
 		why := exitReason(s.cfg.Name, inst.Proc)
 		s.mu.Lock()
