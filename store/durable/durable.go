@@ -78,8 +78,10 @@ type Store struct {
 	deleting map[string]int
 	failing  bool
 	// ackedQueue: while failing, how much of queue was acknowledged from
-	// memory already.
+	// memory already; ackedBatch: how much of inflight was (a prefix: the
+	// batch is taken from the front of queue).
 	ackedQueue int
+	ackedBatch int
 	wake       chan struct{}
 	drained    chan struct{} // closed and replaced whenever queue and batch are empty
 	stop       chan struct{}
@@ -173,13 +175,18 @@ func (s *Store) run() {
 			n := min(len(s.queue), maxBatch)
 			s.inflight = s.queue[:n:n]
 			s.queue = s.queue[n:]
+			// Writes queued while a retry was in flight were not
+			// acknowledged from memory: only the acknowledged prefix is.
+			s.ackedBatch = min(s.ackedQueue, n)
 			s.ackedQueue = max(0, s.ackedQueue-n)
 		}
-		batch, failing := s.inflight, s.failing
-		var early []op // queued while failing: acknowledged from memory
-		if failing {
-			early = s.queue[s.ackedQueue:]
-			s.ackedQueue = len(s.queue)
+		batch := s.inflight
+		var early []op // while failing: acknowledged from memory
+		if s.failing {
+			// The batch first: an acknowledgment covers every earlier
+			// event of its session.
+			early = append(append(early, batch[s.ackedBatch:]...), s.queue[s.ackedQueue:]...)
+			s.ackedBatch, s.ackedQueue = len(batch), len(s.queue)
 		}
 		if len(batch) == 0 {
 			s.queue = nil
@@ -200,20 +207,20 @@ func (s *Store) run() {
 			}
 		}
 		if err := s.write(batch); err != nil {
+			// The sessions go on in memory: what of the batch and the
+			// queue is not acknowledged yet is, now.
 			s.mu.Lock()
-			first := !s.failing
-			var queued []op
-			if first {
+			if !s.failing {
 				s.failing = true
-				queued = s.queue
-				s.ackedQueue = len(s.queue)
 				s.log.Warn("store write failed; sessions go on in memory and the writes are retried", "err", err)
 			}
+			unacked := batch[s.ackedBatch:]
+			s.ackedBatch = len(batch)
+			queued := s.queue[s.ackedQueue:]
+			s.ackedQueue = len(s.queue)
 			s.mu.Unlock()
-			if first {
-				s.ack(batch)
-				s.ack(queued)
-			}
+			s.ack(unacked)
+			s.ack(queued)
 			if !s.backoff(backoff) {
 				return
 			}
@@ -221,16 +228,15 @@ func (s *Store) run() {
 			continue
 		}
 		backoff = MinBackoff
-		if !failing {
-			s.ack(batch)
-		}
 		s.mu.Lock()
-		s.inflight = nil
+		unacked := batch[s.ackedBatch:] // in the database now
+		s.inflight, s.ackedBatch = nil, 0
 		if s.failing && len(s.queue) == 0 {
 			s.failing = false
 			s.log.Info("store caught up with the database")
 		}
 		s.mu.Unlock()
+		s.ack(unacked)
 	}
 }
 

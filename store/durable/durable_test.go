@@ -1,10 +1,14 @@
 package durable
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,6 +255,7 @@ func TestPostgresRestart(t *testing.T) {
 
 // TestAckAfterWrite: while the database works, an event is acknowledged
 // only once the database holds it, in order.
+
 func TestAckAfterWrite(t *testing.T) {
 	ctx := context.Background()
 	back := openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})
@@ -287,5 +292,189 @@ func TestAckAfterWrite(t *testing.T) {
 	}
 	if prev.Load() != 500 {
 		t.Fatalf("acknowledged up to %d of 500", prev.Load())
+	}
+}
+
+// hooked runs each Append of the database store through a hook, which
+// decides whether and when the real one (next) runs.
+type hooked struct {
+	store.Store
+	calls atomic.Int64
+	hook  func(call int64, next func() error) error
+}
+
+func (h *hooked) Append(ctx context.Context, id string, evs []schema.Event) error {
+	return h.hook(h.calls.Add(1), func() error { return h.Store.Append(ctx, id, evs) })
+}
+
+// logBuffer collects a logger's lines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// TestAckAfterTimeout is TestAckAfterWrite's flake made deterministic: one
+// write fails with the deadline exceeded, once after committing and once
+// before. Up to
+// that write every acknowledgment follows the commit; the timeout is logged
+// as a failed write and only from then on are events acknowledged from
+// memory (the outage mode); acknowledgments stay in order, and once the
+// database answers again it holds every event, once, in order.
+func TestAckAfterTimeout(t *testing.T) {
+	for _, committed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("committed=%v", committed), func(t *testing.T) {
+			ctx := context.Background()
+			raw := openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+			var slowNext, failed atomic.Bool
+			back := &hooked{Store: raw, hook: func(call int64, next func() error) error {
+				if !slowNext.CompareAndSwap(true, false) {
+					return next()
+				}
+				if committed {
+					if err := next(); err != nil {
+						return err
+					}
+				}
+				// The write outlived its deadline. Only this one: the
+				// others have all the time they need, however loaded the
+				// machine.
+				failed.Store(true)
+				return fmt.Errorf("sqlite store: append: %w", context.DeadlineExceeded)
+			}}
+			old := WriteTimeout
+			WriteTimeout = time.Hour
+			defer func() { WriteTimeout = old }()
+			var logs logBuffer
+			s := New(back, slog.New(slog.NewTextHandler(&logs, nil)))
+			defer s.Close()
+			bad := make(chan string, 1)
+			report := func(msg string) {
+				select {
+				case bad <- msg:
+				default:
+				}
+			}
+			var prev atomic.Uint64
+			var fromMemory atomic.Int64
+			defer s.Watch("a", func(seq uint64) {
+				if seq <= prev.Load() {
+					report(fmt.Sprintf("acknowledged %d after %d", seq, prev.Load()))
+				}
+				prev.Store(seq)
+				evs, _ := raw.Events(ctx, "a", seq-1, 1)
+				if len(evs) == 1 {
+					return
+				}
+				fromMemory.Add(1)
+				if !failed.Load() {
+					report(fmt.Sprintf("event %d acknowledged before the database had it, with no write failed", seq))
+				}
+			})()
+			all := storetest.Events("a", 1, 300)
+			fctx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			appendAll := func(evs []schema.Event) {
+				for i := range evs {
+					if err := s.Append(ctx, "a", evs[i:i+1]); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			appendAll(all[:100])
+			if err := s.Flush(fctx); err != nil {
+				t.Fatalf("not caught up: %d pending", s.Pending())
+			}
+			slowNext.Store(true)
+			appendAll(all[100:200])
+			for !failed.Load() {
+				if fctx.Err() != nil {
+					t.Fatal("the slow write never timed out")
+				}
+				time.Sleep(time.Millisecond)
+			}
+			appendAll(all[200:])
+			if err := s.Flush(fctx); err != nil {
+				t.Fatalf("not caught up: %d pending", s.Pending())
+			}
+			select {
+			case msg := <-bad:
+				t.Fatal(msg)
+			default:
+			}
+			if !strings.Contains(logs.String(), "context deadline exceeded") {
+				t.Fatalf("the timed-out write was not logged: %q", logs.String())
+			}
+			if !committed && fromMemory.Load() == 0 {
+				t.Fatal("a write that timed out uncommitted was never acknowledged from memory: the outage held the session up")
+			}
+			if prev.Load() != 300 {
+				t.Fatalf("acknowledged up to %d of 300", prev.Load())
+			}
+			got, err := raw.Events(ctx, "a", 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(seqs(got)) != fmt.Sprint(seqs(all)) {
+				t.Fatalf("database holds %v", seqs(got))
+			}
+		})
+	}
+}
+
+// TestAckQueuedDuringRetry: an event queued while the writer retries a
+// failed batch is acknowledged too (it once never was: the writer took it
+// as already acknowledged from memory, and the session never showed it).
+func TestAckQueuedDuringRetry(t *testing.T) {
+	ctx := context.Background()
+	raw := openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	back := &hooked{Store: raw, hook: func(call int64, next func() error) error {
+		switch call {
+		case 1:
+			return errDown
+		case 2: // the retry: held until the next event is queued
+			close(entered)
+			<-release
+		}
+		return next()
+	}}
+	s := New(back, nil)
+	defer s.Close()
+	var acked atomic.Uint64
+	defer s.Watch("a", func(seq uint64) { acked.Store(seq) })()
+	all := storetest.Events("a", 1, 2)
+	if err := s.Append(ctx, "a", all[:1]); err != nil {
+		t.Fatal(err)
+	}
+	<-entered
+	if acked.Load() != 1 {
+		t.Fatalf("during the outage event 1 was not acknowledged from memory (acked %d)", acked.Load())
+	}
+	if err := s.Append(ctx, "a", all[1:]); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Flush(fctx); err != nil {
+		t.Fatalf("not caught up: %d pending", s.Pending())
+	}
+	if acked.Load() != 2 {
+		t.Fatalf("acknowledged up to %d of 2 after the database caught up", acked.Load())
+	}
+	if got, _ := raw.Events(ctx, "a", 0, 0); fmt.Sprint(seqs(got)) != "[1 2]" {
+		t.Fatalf("database holds %v", seqs(got))
 	}
 }
