@@ -57,6 +57,9 @@ type op struct {
 	id   string
 	rec  store.SessionRecord
 	evs  []schema.Event
+	// deleted: the delete reached the database in an earlier attempt
+	// of its batch (and was counted off deleting).
+	deleted bool
 }
 
 // watcher is a session's acknowledgment callback.
@@ -291,7 +294,7 @@ func (s *Store) write(batch []op) error {
 		}
 		return nil
 	}
-	for _, o := range batch {
+	for i, o := range batch {
 		switch o.kind {
 		case opAppend:
 			if _, ok := pending[o.id]; !ok {
@@ -313,6 +316,10 @@ func (s *Store) write(batch []op) error {
 			if err := do(func(ctx context.Context) error { return s.back.DeleteSession(ctx, o.id) }); err != nil {
 				return err
 			}
+			if o.deleted { // a retry: counted off already
+				continue
+			}
+			batch[i].deleted = true
 			s.mu.Lock()
 			if s.deleting[o.id]--; s.deleting[o.id] <= 0 {
 				delete(s.deleting, o.id)

@@ -487,3 +487,84 @@ func TestAckQueuedDuringRetry(t *testing.T) {
 		t.Fatalf("database holds %v", seqs(got))
 	}
 }
+
+// TestDeleteRetried: a batch retried after a failure does not count its
+// delete twice. It once did, and a later delete of the same session id,
+// still queued, no longer kept the reads off the rows the database held.
+func TestDeleteRetried(t *testing.T) {
+	ctx := context.Background()
+	raw := openSQLite(t, filepath.Join(t.TempDir(), "s.db"), store.Options{})
+	type gate struct{ entered, release chan struct{} }
+	gates := map[int64]gate{}
+	for _, call := range []int64{1, 3, 5} {
+		gates[call] = gate{make(chan struct{}), make(chan struct{})}
+	}
+	back := &hooked{Store: raw, hook: func(call int64, next func() error) error {
+		g, ok := gates[call]
+		if !ok {
+			return next()
+		}
+		close(g.entered)
+		<-g.release
+		if call == 3 {
+			return errDown
+		}
+		return next()
+	}}
+	s := New(back, nil)
+	defer s.Close()
+	through := func(call int64) { <-gates[call].entered }
+	released := map[int64]bool{}
+	release := func(call int64) {
+		if !released[call] {
+			released[call] = true
+			close(gates[call].release)
+		}
+	}
+	defer func() { // before Close: a failed check must not leave the writer held
+		for call := range gates {
+			release(call)
+		}
+	}()
+	// Call 1 holds the writer while the next batch queues: delete "a",
+	// "a" again with new events, and "b".
+	if err := s.Append(ctx, "c", storetest.Events("c", 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	through(1)
+	if err := s.DeleteSession(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "a", storetest.Events("a", 1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, "b", storetest.Events("b", 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	release(1)
+	// Batch 2: the delete and "a" (call 2) are in, "b" (call 3) fails.
+	through(3)
+	if err := s.DeleteSession(ctx, "a"); err != nil { // queued behind the batch
+		t.Fatal(err)
+	}
+	release(3)
+	// The retry: delete, "a" (call 4), and "b" held (call 5): the
+	// database has the rows of "a" again and its second delete is queued.
+	through(5)
+	got, err := s.Events(ctx, "a", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("a session deleted (delete queued) reads %v from the database", seqs(got))
+	}
+	release(5)
+	fctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := s.Flush(fctx); err != nil {
+		t.Fatalf("not caught up: %d pending", s.Pending())
+	}
+	if got, _ := raw.Events(ctx, "a", 0, 0); len(got) != 0 {
+		t.Fatalf("database holds %v of a deleted session", seqs(got))
+	}
+}
