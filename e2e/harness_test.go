@@ -408,6 +408,29 @@ func (r *Run) next(match func(schema.Event) bool, timeout time.Duration) (schema
 	}
 }
 
+// until waits up to timeout for cond to hold over all events so far,
+// without moving the cursor; it reports whether it did.
+func (r *Run) until(timeout time.Duration, cond func([]schema.Event) bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		ok := cond(r.events)
+		ch := r.changed
+		r.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+}
+
 // Mark returns the cursor, for Since.
 func (r *Run) Mark() int {
 	r.mu.Lock()

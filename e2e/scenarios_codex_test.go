@@ -362,18 +362,25 @@ func runCodexMCP(r *Run) {
 		}
 	})
 	r.turn("Which MCP tools do you have?")
+	// The CLI reports its MCP servers' start-up on its own schedule (a
+	// session-level status, not part of the turn): it may come after the
+	// turn's end.
 	var ready, other []string
-	for _, it := range completedItems(r.Events(), schema.KindStatus, "") {
-		for _, p := range it.Content {
-			if p.Type == schema.PartStatus && strings.HasPrefix(p.Label, "mcp_server_") {
-				if p.Label == "mcp_server_ready" {
-					ready = append(ready, schema.Deref(p.Detail))
-				} else {
-					other = append(other, p.Label+" "+schema.Deref(p.Detail))
+	r.until(waitTimeout, func(evs []schema.Event) bool {
+		ready, other = nil, nil
+		for _, it := range completedItems(evs, schema.KindStatus, "") {
+			for _, p := range it.Content {
+				if p.Type == schema.PartStatus && strings.HasPrefix(p.Label, "mcp_server_") {
+					if p.Label == "mcp_server_ready" {
+						ready = append(ready, schema.Deref(p.Detail))
+					} else {
+						other = append(other, p.Label+" "+schema.Deref(p.Detail))
+					}
 				}
 			}
 		}
-	}
+		return len(ready) > 0 || len(other) > 0
+	})
 	if strings.Join(ready, ",") != "stub" || len(other) > 0 {
 		r.T.Errorf("MCP status items: ready %q, other %q; want only stub ready", ready, other)
 	}
