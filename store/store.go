@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/sandbox-agent/sandbox-agent/schema"
 )
@@ -64,4 +65,29 @@ type Acker interface {
 	// Watch registers fn for a session's acknowledgments until the
 	// returned function is called. fn is never called from inside Append.
 	Watch(sessionID string, fn func(seq uint64)) (stop func())
+}
+
+// Rows is what ScanRecords reads: database/sql's and pgx's rows alike.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// ScanRecords decodes rows of one JSON session record each (a durable
+// store's `SELECT record …`); name prefixes its errors.
+func ScanRecords(rows Rows, name string) ([]SessionRecord, error) {
+	out := []SessionRecord{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var rec SessionRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return nil, fmt.Errorf("%s: session record: %w", name, err)
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
 }

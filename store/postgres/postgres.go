@@ -161,19 +161,7 @@ func (s *Store) Sessions(ctx context.Context) ([]store.SessionRecord, error) {
 		return nil, fmt.Errorf("postgres store: sessions: %w", err)
 	}
 	defer rows.Close()
-	out := []store.SessionRecord{}
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
-		}
-		var rec store.SessionRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
-			return nil, fmt.Errorf("postgres store: session record: %w", err)
-		}
-		out = append(out, rec)
-	}
-	return out, rows.Err()
+	return store.ScanRecords(rows, "postgres store")
 }
 
 // Append implements store.Store: one statement, one round trip; an event
